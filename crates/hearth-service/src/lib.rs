@@ -1,0 +1,40 @@
+//! Hearth's services: the homeserver's logic, one module per module of the spec.
+//!
+//! Handlers in the HTTP layer call into [`Services`]; services call each other through it and
+//! reach the database only through `hearth_storage`'s traits.
+
+pub mod accounts;
+pub mod discovery;
+pub mod password;
+
+use std::sync::{Arc, Weak};
+
+use hearth_core::Config;
+use hearth_storage::Storage;
+
+/// What every service shares: configuration and storage.
+pub struct Ctx {
+    pub config: Arc<Config>,
+    pub storage: Arc<dyn Storage>,
+}
+
+/// All services of one server. Services hold a `Weak` back-reference to reach each other, so
+/// several servers can live in one process (tests) without globals.
+pub struct Services {
+    pub ctx: Arc<Ctx>,
+    pub accounts: accounts::Service,
+}
+
+impl Services {
+    pub fn new(config: Arc<Config>, storage: Arc<dyn Storage>) -> Arc<Services> {
+        let ctx = Arc::new(Ctx { config, storage });
+        Arc::new_cyclic(|weak: &Weak<Services>| Services {
+            accounts: accounts::Service::new(ctx.clone(), weak.clone()),
+            ctx,
+        })
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.ctx.config
+    }
+}

@@ -1,0 +1,30 @@
+//! Hearth's storage interface.
+//!
+//! Services see only the traits in this crate: one trait per area, gathered in [`Storage`].
+//! A backend implements every area; nothing above this crate knows which backend runs. Each
+//! trait method is one atomic unit of work: it either happens entirely or not at all.
+
+pub mod accounts;
+pub mod sqlite;
+
+use std::{path::Path, sync::Arc};
+
+use hearth_core::Result;
+
+pub use accounts::*;
+
+/// The server-wide stream: every change that sync reports gets a position in it.
+pub trait StreamStore {
+    /// The highest position whose change is committed and visible to readers.
+    fn current_stream_pos(&self) -> i64;
+}
+
+/// Everything the services need from a database.
+pub trait Storage: StreamStore + AccountStore + Send + Sync + 'static {}
+
+impl<T> Storage for T where T: StreamStore + AccountStore + Send + Sync + 'static {}
+
+/// Open the embedded SQLite backend at `path`.
+pub fn open_sqlite(path: &Path, read_connections: usize) -> Result<Arc<dyn Storage>> {
+    Ok(Arc::new(sqlite::SqliteStore::open(path, read_connections)?))
+}

@@ -1,0 +1,33 @@
+//! The embedded SQLite backend, the zero-configuration default.
+//!
+//! One file per storage area implements that area's trait; each area also owns its migrations.
+
+mod accounts;
+mod db;
+mod migrations;
+
+use std::path::Path;
+
+use hearth_core::Result;
+
+pub use db::{Db, WriteCtx};
+
+/// Every area's migrations, in the order they are applied on a fresh database.
+const AREAS: &[migrations::Area] = &[accounts::AREA];
+
+pub struct SqliteStore {
+    pub(crate) db: Db,
+}
+
+impl SqliteStore {
+    pub fn open(path: &Path, read_connections: usize) -> Result<SqliteStore> {
+        let db = Db::open(path, read_connections, |conn| migrations::migrate(conn, AREAS))?;
+        Ok(SqliteStore { db })
+    }
+}
+
+impl crate::StreamStore for SqliteStore {
+    fn current_stream_pos(&self) -> i64 {
+        self.db.committed_pos()
+    }
+}

@@ -1,0 +1,6 @@
+//! Integration tests: each boots a real Hearth on loopback and drives it over HTTP.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod foundation;
