@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod discovery;
+pub mod notifier;
 pub mod password;
 
 use std::sync::{Arc, Weak};
@@ -12,10 +13,11 @@ use std::sync::{Arc, Weak};
 use hearth_core::Config;
 use hearth_storage::Storage;
 
-/// What every service shares: configuration and storage.
+/// What every service shares: configuration, storage and the notifier.
 pub struct Ctx {
     pub config: Arc<Config>,
     pub storage: Arc<dyn Storage>,
+    pub notifier: notifier::Notifier,
 }
 
 /// All services of one server. Services hold a `Weak` back-reference to reach each other, so
@@ -27,7 +29,7 @@ pub struct Services {
 
 impl Services {
     pub fn new(config: Arc<Config>, storage: Arc<dyn Storage>) -> Arc<Services> {
-        let ctx = Arc::new(Ctx { config, storage });
+        let ctx = Arc::new(Ctx { config, storage, notifier: notifier::Notifier::default() });
         Arc::new_cyclic(|weak: &Weak<Services>| Services {
             accounts: accounts::Service::new(ctx.clone(), weak.clone()),
             ctx,

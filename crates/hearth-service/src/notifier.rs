@@ -1,0 +1,132 @@
+//! Wakes waiting long-polls (`/sync`, sliding sync) the moment there is data for them.
+//!
+//! A long-poll registers a [`Watch`] for its user and the rooms it follows, *then* looks for new
+//! data, and only if there is none waits on the watch. Anything committed after registration
+//! wakes it, so nothing is missed between the check and the wait. Only watches of the
+//! affected user or room are woken: no one wakes for another user's data.
+
+use std::{
+    collections::HashMap,
+    hash::Hash,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
+
+use parking_lot::Mutex;
+use ruma::{OwnedRoomId, OwnedUserId, RoomId, UserId};
+use tokio::sync::Notify;
+
+type Watchers = HashMap<u64, Arc<Notify>>;
+
+#[derive(Default)]
+pub struct Notifier {
+    next_id: AtomicU64,
+    inner: Arc<Mutex<Inner>>,
+}
+
+#[derive(Default)]
+struct Inner {
+    users: HashMap<OwnedUserId, Watchers>,
+    rooms: HashMap<OwnedRoomId, Watchers>,
+}
+
+impl Notifier {
+    /// Wake the long-polls of `user` (to-device messages, account data, device lists...).
+    pub fn notify_user(&self, user: &UserId) {
+        wake(self.inner.lock().users.get(user));
+    }
+
+    /// Wake every long-poll following `room` (a new event, typing, a receipt...).
+    pub fn notify_room(&self, room: &RoomId) {
+        wake(self.inner.lock().rooms.get(room));
+    }
+
+    /// Register interest in `user` and `rooms`. Register before checking for data.
+    pub fn watch(&self, user: &UserId, rooms: impl IntoIterator<Item = OwnedRoomId>) -> Watch {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let notify = Arc::new(Notify::new());
+        let rooms: Vec<OwnedRoomId> = rooms.into_iter().collect();
+        {
+            let mut inner = self.inner.lock();
+            inner.users.entry(user.to_owned()).or_default().insert(id, notify.clone());
+            for room in &rooms {
+                inner.rooms.entry(room.clone()).or_default().insert(id, notify.clone());
+            }
+        }
+        Watch { id, notify, user: user.to_owned(), rooms, inner: self.inner.clone() }
+    }
+}
+
+fn wake(watchers: Option<&Watchers>) {
+    for notify in watchers.into_iter().flat_map(|w| w.values()) {
+        // `notify_one` stores a permit when the watch is not yet waiting, so a wake that
+        // lands between registration and the wait is not lost.
+        notify.notify_one();
+    }
+}
+
+/// A registered interest; deregisters when dropped.
+pub struct Watch {
+    id: u64,
+    notify: Arc<Notify>,
+    user: OwnedUserId,
+    rooms: Vec<OwnedRoomId>,
+    inner: Arc<Mutex<Inner>>,
+}
+
+impl Watch {
+    /// Wait until woken or until `timeout` passes; returns whether it was woken.
+    pub async fn wait(&self, timeout: Duration) -> bool {
+        tokio::time::timeout(timeout, self.notify.notified()).await.is_ok()
+    }
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        let mut inner = self.inner.lock();
+        remove(&mut inner.users, &self.user, self.id);
+        for room in &self.rooms {
+            remove(&mut inner.rooms, room, self.id);
+        }
+    }
+}
+
+fn remove<K: Hash + Eq>(map: &mut HashMap<K, Watchers>, key: &K, id: u64) {
+    if let Some(watchers) = map.get_mut(key) {
+        watchers.remove(&id);
+        if watchers.is_empty() {
+            map.remove(key);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ruma::{room_id, user_id};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn wakes_only_the_affected_watchers() {
+        let notifier = Notifier::default();
+        let alice = notifier.watch(user_id!("@alice:x"), [room_id!("!a:x").to_owned()]);
+        let bob = notifier.watch(user_id!("@bob:x"), [room_id!("!b:x").to_owned()]);
+        // Woken before waiting: the permit is kept.
+        notifier.notify_room(room_id!("!a:x"));
+        assert!(alice.wait(Duration::from_secs(1)).await);
+        assert!(!bob.wait(Duration::from_millis(20)).await);
+        notifier.notify_user(user_id!("@bob:x"));
+        assert!(bob.wait(Duration::from_secs(1)).await);
+    }
+
+    #[tokio::test]
+    async fn dropped_watches_deregister() {
+        let notifier = Notifier::default();
+        drop(notifier.watch(user_id!("@alice:x"), [room_id!("!a:x").to_owned()]));
+        let inner = notifier.inner.lock();
+        assert!(inner.users.is_empty() && inner.rooms.is_empty());
+    }
+}
