@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod discovery;
 pub mod notifier;
 pub mod password;
+pub mod ratelimit;
 
 use std::sync::{Arc, Weak};
 
