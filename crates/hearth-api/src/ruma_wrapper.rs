@@ -93,7 +93,7 @@ where
         let session = match (auth_need::<T>(), &access_token) {
             (AuthNeed::None, _) | (AuthNeed::Optional, None) => None,
             (AuthNeed::Required, None) => return Err(Error::missing_token().into()),
-            (_, Some(token)) => Some(services.accounts.authenticate(token).await?),
+            (_, Some(token)) => Some(services.accounts.authenticate(token, client_ip).await?),
         };
 
         let http_req = http::Request::from_parts(parts, bytes);

@@ -94,6 +94,26 @@ impl Error {
         Self::new(StatusCode::BAD_REQUEST, ErrorKind::InvalidUsername, message)
     }
 
+    pub fn exclusive(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, ErrorKind::Exclusive, message)
+    }
+
+    pub fn weak_password(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, ErrorKind::WeakPassword, message)
+    }
+
+    pub fn user_deactivated() -> Self {
+        Self::new(StatusCode::FORBIDDEN, ErrorKind::UserDeactivated, "This account is deactivated")
+    }
+
+    /// An error code ruma does not know (newer spec versions), e.g. `M_PROFILE_TOO_LARGE`.
+    pub fn custom(status: StatusCode, errcode: &str, message: impl Into<String>) -> Self {
+        // ruma builds its catch-all kind only by deserializing.
+        let kind = serde_json::from_value(serde_json::json!({ "errcode": errcode }))
+            .unwrap_or(ErrorKind::Unknown);
+        Self::new(status, kind, message)
+    }
+
     pub fn unknown(status: StatusCode, message: impl Into<String>) -> Self {
         Self::new(status, ErrorKind::Unknown, message)
     }

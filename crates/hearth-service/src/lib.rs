@@ -8,6 +8,7 @@ pub mod discovery;
 pub mod notifier;
 pub mod password;
 pub mod ratelimit;
+pub mod uiaa;
 
 use std::sync::{Arc, Weak};
 
@@ -26,6 +27,7 @@ pub struct Ctx {
 pub struct Services {
     pub ctx: Arc<Ctx>,
     pub accounts: accounts::Service,
+    pub uiaa: uiaa::Service,
 }
 
 impl Services {
@@ -33,6 +35,7 @@ impl Services {
         let ctx = Arc::new(Ctx { config, storage, notifier: notifier::Notifier::default() });
         Arc::new_cyclic(|weak: &Weak<Services>| Services {
             accounts: accounts::Service::new(ctx.clone(), weak.clone()),
+            uiaa: uiaa::Service::new(ctx.clone(), weak.clone()),
             ctx,
         })
     }

@@ -28,6 +28,16 @@ impl<K: Hash + Eq + Clone> RateLimiter<K> {
 
     /// Take one token for `key`, or fail with `M_LIMIT_EXCEEDED` saying when to retry.
     pub fn check(&self, key: &K) -> Result<()> {
+        self.acquire(key, true)
+    }
+
+    /// Fail like [`check`](Self::check) would, without taking a token: for the steps before an
+    /// action that is only counted once it is done (a registration after its UIA rounds).
+    pub fn peek(&self, key: &K) -> Result<()> {
+        self.acquire(key, false)
+    }
+
+    fn acquire(&self, key: &K, take: bool) -> Result<()> {
         if !self.enabled {
             return Ok(());
         }
@@ -42,7 +52,9 @@ impl<K: Hash + Eq + Clone> RateLimiter<K> {
         bucket.tokens = (bucket.tokens + refill).min(burst);
         bucket.updated = now;
         if bucket.tokens >= 1.0 {
-            bucket.tokens -= 1.0;
+            if take {
+                bucket.tokens -= 1.0;
+            }
             Ok(())
         } else {
             let wait = (1.0 - bucket.tokens) / self.rate.per_second;
@@ -59,7 +71,9 @@ mod tests {
     async fn bursts_then_refills() {
         let limiter = RateLimiter::new(Rate { per_second: 1.0, burst: 2 }, true);
         assert!(limiter.check(&"a").is_ok());
+        assert!(limiter.peek(&"a").is_ok(), "peeking takes nothing");
         assert!(limiter.check(&"a").is_ok());
+        assert!(limiter.peek(&"a").is_err());
         let err = limiter.check(&"a").unwrap_err();
         assert_eq!(err.errcode(), "M_LIMIT_EXCEEDED");
         assert!(limiter.check(&"b").is_ok(), "keys are independent");

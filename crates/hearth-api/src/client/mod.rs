@@ -1,6 +1,7 @@
 //! The Client-Server API, one file per module of the spec.
 
 mod account;
+mod device;
 mod discovery;
 mod register;
 mod session;
@@ -15,4 +16,5 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(register::routes())
         .merge(session::routes())
         .merge(account::routes())
+        .merge(device::routes())
 }

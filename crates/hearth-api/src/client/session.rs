@@ -1,52 +1,63 @@
-//! Login (spec: client-server-api "Login").
+//! Login, logout and refresh (spec: client-server-api "Login", "Refreshing access tokens").
 
-use axum::Router;
-use hearth_core::Error;
-use hearth_service::accounts::DeviceRequest;
-use ruma::api::client::{
-    session::login::{self, v3::LoginInfo},
-    uiaa::UserIdentifier,
+use axum::{Router, extract::State};
+use ruma::api::client::session::{
+    get_login_token, get_login_types, login, logout, logout_all, refresh_token,
 };
 
 use crate::{ApiError, AppState, RouterExt, Ruma, RumaResponse};
 
 pub(crate) fn routes() -> Router<AppState> {
-    Router::new().ruma::<login::v3::Request, _, _>(login)
+    Router::new()
+        .ruma::<get_login_types::v3::Request, _, _>(login_types)
+        .ruma::<login::v3::Request, _, _>(login)
+        .ruma::<get_login_token::v1::Request, _, _>(get_login_token)
+        .ruma::<logout::v3::Request, _, _>(logout)
+        .ruma::<logout_all::v3::Request, _, _>(logout_all)
+        .ruma::<refresh_token::v3::Request, _, _>(refresh)
+}
+
+async fn login_types(
+    State(services): State<AppState>,
+    _req: Ruma<get_login_types::v3::Request>,
+) -> Result<RumaResponse<get_login_types::v3::Response>, ApiError> {
+    Ok(get_login_types::v3::Response::new(services.accounts.login_types()).into())
 }
 
 async fn login(
-    axum::extract::State(services): axum::extract::State<AppState>,
+    State(services): State<AppState>,
     req: Ruma<login::v3::Request>,
 ) -> Result<RumaResponse<login::v3::Response>, ApiError> {
-    let LoginInfo::Password(password) = &req.login_info else {
-        return Err(Error::unknown(http::StatusCode::BAD_REQUEST, "Unsupported login type").into());
-    };
-    let user = match &password.identifier {
-        Some(UserIdentifier::Matrix(id)) => id.user.clone(),
-        _ => return Err(Error::forbidden("Unsupported identifier").into()),
-    };
-    let user_id = if user.starts_with('@') {
-        ruma::UserId::parse(user.to_lowercase())
-            .map_err(|_| Error::forbidden("Invalid username or password"))?
-    } else {
-        services.accounts.user_id(&user)?
-    };
-    services.accounts.check_password(&user_id, &password.password).await?;
-    let tokens = services
-        .accounts
-        .issue_session(
-            &user_id,
-            DeviceRequest {
-                device_id: req.device_id.clone(),
-                display_name: req.initial_device_display_name.clone(),
-                refresh_token: req.refresh_token,
-                ip: Some(req.client_ip.to_string()),
-            },
-        )
-        .await?;
-    let mut response =
-        login::v3::Response::new(tokens.user_id, tokens.access_token, tokens.device_id);
-    response.refresh_token = tokens.refresh_token;
-    response.expires_in = tokens.expires_in_ms.map(std::time::Duration::from_millis);
-    Ok(response.into())
+    let ip = req.client_ip;
+    Ok(services.accounts.login(req.body, ip).await?.into())
+}
+
+async fn get_login_token(
+    State(services): State<AppState>,
+    req: Ruma<get_login_token::v1::Request>,
+) -> Result<RumaResponse<get_login_token::v1::Response>, ApiError> {
+    Ok(services.accounts.get_login_token(req.session(), req.auth.as_ref()).await?.into())
+}
+
+async fn logout(
+    State(services): State<AppState>,
+    req: Ruma<logout::v3::Request>,
+) -> Result<RumaResponse<logout::v3::Response>, ApiError> {
+    services.accounts.logout(req.session()).await?;
+    Ok(logout::v3::Response::new().into())
+}
+
+async fn logout_all(
+    State(services): State<AppState>,
+    req: Ruma<logout_all::v3::Request>,
+) -> Result<RumaResponse<logout_all::v3::Response>, ApiError> {
+    services.accounts.logout_all(req.session()).await?;
+    Ok(logout_all::v3::Response::new().into())
+}
+
+async fn refresh(
+    State(services): State<AppState>,
+    req: Ruma<refresh_token::v3::Request>,
+) -> Result<RumaResponse<refresh_token::v3::Response>, ApiError> {
+    Ok(services.accounts.refresh(&req.refresh_token).await?.into())
 }

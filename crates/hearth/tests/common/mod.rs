@@ -49,6 +49,11 @@ impl TestServer {
         &self.server.as_ref().expect("running").services
     }
 
+    /// A registration token good for `uses` registrations (unlimited: `None`).
+    pub async fn create_registration_token(&self, uses: Option<u32>) -> String {
+        self.services().accounts.create_registration_token(uses, None).await.expect("token")
+    }
+
     /// A client without an access token.
     pub fn client(&self) -> Client {
         Client { base: self.base.clone(), token: None, http: reqwest::Client::new() }

@@ -3,4 +3,8 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod account;
+mod devices;
 mod foundation;
+mod login;
+mod registration;

@@ -1,0 +1,147 @@
+//! Account management: password change, deactivation, third-party identifiers.
+
+use serde_json::{Value, json};
+
+use crate::common::{TestServer, assert_error};
+
+const LOGIN: &str = "/_matrix/client/v3/login";
+const WHOAMI: &str = "/_matrix/client/v3/account/whoami";
+
+fn password_auth(password: &str, session: &str) -> Value {
+    json!({"type": "m.login.password", "session": session,
+           "identifier": {"type": "m.id.user", "user": "alice"}, "password": password})
+}
+
+fn login_body(password: &str) -> Value {
+    json!({"type": "m.login.password", "identifier": {"type": "m.id.user", "user": "alice"},
+           "password": password})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn change_password_logs_out_other_devices() {
+    let server = TestServer::start().await;
+    let alice = server.register("alice").await;
+    let (_, other) = server.client().post(LOGIN, login_body("password123")).await;
+    let other = server.client().with_token(other["access_token"].as_str().unwrap());
+
+    let path = "/_matrix/client/v3/account/password";
+    let weak = alice.post(path, json!({"new_password": "short"})).await;
+    assert_error(&weak, 400, "M_WEAK_PASSWORD");
+    let challenge = alice.post(path, json!({"new_password": "new-password"})).await;
+    assert_eq!(challenge.0, 401);
+    let session = challenge.1["session"].as_str().unwrap();
+    let (status, body) = alice
+        .post(
+            path,
+            json!({"new_password": "new-password", "auth": password_auth("password123", session)}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+
+    assert_eq!(alice.get(WHOAMI).await.0, 200, "the current device stays");
+    assert_error(&other.get(WHOAMI).await, 401, "M_UNKNOWN_TOKEN");
+    assert_error(&server.client().post(LOGIN, login_body("password123")).await, 403, "M_FORBIDDEN");
+    assert_eq!(server.client().post(LOGIN, login_body("new-password")).await.0, 200);
+
+    // Without a token the user cannot be known (3PID resets are not supported).
+    let anonymous = server.client().post(path, json!({"new_password": "new-password"})).await;
+    assert_error(&anonymous, 401, "M_MISSING_TOKEN");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn change_password_can_keep_other_devices() {
+    let server = TestServer::start().await;
+    let alice = server.register("alice").await;
+    let (_, other) = server.client().post(LOGIN, login_body("password123")).await;
+    let other = server.client().with_token(other["access_token"].as_str().unwrap());
+    let path = "/_matrix/client/v3/account/password";
+    let challenge = alice.post(path, json!({"new_password": "new-password"})).await;
+    let session = challenge.1["session"].as_str().unwrap();
+    let body = json!({"new_password": "new-password", "logout_devices": false,
+                      "auth": password_auth("password123", session)});
+    assert_eq!(alice.post(path, body).await.0, 200);
+    assert_eq!(other.get(WHOAMI).await.0, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deactivation() {
+    let server = TestServer::start().await;
+    let alice = server.register("alice").await;
+    let path = "/_matrix/client/v3/account/deactivate";
+    let challenge = alice.post(path, json!({})).await;
+    assert_eq!(challenge.0, 401);
+    let session = challenge.1["session"].as_str().unwrap();
+    let wrong = alice.post(path, json!({"auth": password_auth("wrong", session)})).await;
+    assert_eq!(wrong.0, 401);
+    assert_eq!(wrong.1["errcode"], "M_FORBIDDEN");
+    assert_eq!(alice.get(WHOAMI).await.0, 200, "a failed attempt changes nothing");
+
+    let (status, body) =
+        alice.post(path, json!({"auth": password_auth("password123", session)})).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["id_server_unbind_result"], "no-support");
+    assert_error(&alice.get(WHOAMI).await, 401, "M_UNKNOWN_TOKEN");
+    assert_error(
+        &server.client().post(LOGIN, login_body("password123")).await,
+        403,
+        "M_USER_DEACTIVATED",
+    );
+    // The name stays taken.
+    let available =
+        server.client().get("/_matrix/client/v3/register/available?username=alice").await;
+    assert_error(&available, 400, "M_USER_IN_USE");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guests_cannot_confirm_with_a_password() {
+    let server = TestServer::start_with(|c| c.registration.allow_guests = true).await;
+    let (_, guest) =
+        server.client().post("/_matrix/client/v3/register?kind=guest", json!({})).await;
+    let guest = server.client().with_token(guest["access_token"].as_str().unwrap());
+    let response = guest.post("/_matrix/client/v3/account/deactivate", json!({})).await;
+    assert_error(&response, 403, "M_FORBIDDEN");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn third_party_identifiers_are_not_supported() {
+    let server = TestServer::start().await;
+    let alice = server.register("alice").await;
+    let (status, body) = alice.get("/_matrix/client/v3/account/3pid").await;
+    assert_eq!(status, 200);
+    assert!(body["threepids"].as_array().is_none_or(|t| t.is_empty()), "{body}");
+    let token = json!({"client_secret": "secret", "email": "a@example.org", "send_attempt": 1});
+    assert_error(
+        &alice.post("/_matrix/client/v3/account/3pid/email/requestToken", token.clone()).await,
+        400,
+        "M_THREEPID_MEDIUM_NOT_SUPPORTED",
+    );
+    assert_error(
+        &server
+            .client()
+            .post("/_matrix/client/v3/account/password/email/requestToken", token)
+            .await,
+        403,
+        "M_THREEPID_DENIED",
+    );
+    let add = json!({"client_secret": "secret", "sid": "1"});
+    assert_error(
+        &alice.post("/_matrix/client/v3/account/3pid/add", add).await,
+        400,
+        "M_THREEPID_AUTH_FAILED",
+    );
+    let bind = json!({"client_secret": "s", "sid": "1", "id_server": "id.example.org", "id_access_token": "t"});
+    assert_error(
+        &alice.post("/_matrix/client/v3/account/3pid/bind", bind).await,
+        400,
+        "M_SERVER_NOT_TRUSTED",
+    );
+    let threepid = json!({"medium": "email", "address": "a@example.org"});
+    assert_error(
+        &alice.post("/_matrix/client/v3/account/3pid/delete", threepid.clone()).await,
+        400,
+        "M_THREEPID_NOT_FOUND",
+    );
+    let (status, body) = alice.post("/_matrix/client/v3/account/3pid/unbind", threepid).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["id_server_unbind_result"], "no-support");
+}
