@@ -2,6 +2,18 @@
 
 use std::collections::BTreeMap;
 
+// `m.set_displayname`/`m.set_avatar_url` are deprecated in favour of `m.profile_fields` (v1.16),
+// but clients of older versions still read them.
+#[allow(deprecated)]
+use ruma::{
+    RoomVersionId,
+    api::client::discovery::get_capabilities::v3::{
+        Capabilities, ChangePasswordCapability, GetLoginTokenCapability, ProfileFieldsCapability,
+        RoomVersionStability, RoomVersionsCapability, SetAvatarUrlCapability,
+        SetDisplayNameCapability, ThirdPartyIdChangesCapability,
+    },
+};
+
 /// Spec versions whose endpoints Hearth implements. Add a version only once what it requires
 /// is in place.
 pub const SPEC_VERSIONS: &[&str] = &[
@@ -12,4 +24,27 @@ pub const SPEC_VERSIONS: &[&str] = &[
 /// `unstable_features` of `/versions`: MSCs Hearth implements.
 pub fn unstable_features() -> BTreeMap<String, bool> {
     BTreeMap::new()
+}
+
+/// `/capabilities` (spec: client-server-api "Capabilities negotiation"): what this server
+/// lets users change, and its room versions.
+#[allow(deprecated)]
+pub fn capabilities(config: &hearth_core::Config) -> Capabilities {
+    let mut caps = Capabilities::new();
+    caps.change_password = ChangePasswordCapability::new(true);
+    caps.set_displayname = SetDisplayNameCapability::new(true);
+    caps.set_avatar_url = SetAvatarUrlCapability::new(true);
+    caps.thirdparty_id_changes = ThirdPartyIdChangesCapability::new(false);
+    caps.get_login_token = GetLoginTokenCapability::new(true);
+    caps.profile_fields = Some(ProfileFieldsCapability::new(true));
+    let available = hearth_core::config::ROOM_VERSIONS
+        .iter()
+        .map(|v| {
+            (RoomVersionId::try_from(*v).expect("known room version"), RoomVersionStability::Stable)
+        })
+        .collect();
+    let default = RoomVersionId::try_from(config.rooms.default_version.as_str())
+        .expect("validated at config load");
+    caps.room_versions = RoomVersionsCapability::new(default, available);
+    caps
 }

@@ -3,10 +3,13 @@
 //! Handlers in the HTTP layer call into [`Services`]; services call each other through it and
 //! reach the database only through `hearth_storage`'s traits.
 
+pub mod account_data;
 pub mod accounts;
 pub mod discovery;
+pub mod filters;
 pub mod notifier;
 pub mod password;
+pub mod profile;
 pub mod ratelimit;
 pub mod uiaa;
 
@@ -28,6 +31,9 @@ pub struct Services {
     pub ctx: Arc<Ctx>,
     pub accounts: accounts::Service,
     pub uiaa: uiaa::Service,
+    pub profile: profile::Service,
+    pub account_data: account_data::Service,
+    pub filters: filters::Service,
 }
 
 impl Services {
@@ -36,6 +42,9 @@ impl Services {
         Arc::new_cyclic(|weak: &Weak<Services>| Services {
             accounts: accounts::Service::new(ctx.clone(), weak.clone()),
             uiaa: uiaa::Service::new(ctx.clone(), weak.clone()),
+            profile: profile::Service::new(ctx.clone(), weak.clone()),
+            account_data: account_data::Service::new(ctx.clone()),
+            filters: filters::Service::new(ctx.clone()),
             ctx,
         })
     }

@@ -4,14 +4,20 @@
 //! A backend implements every area; nothing above this crate knows which backend runs. Each
 //! trait method is one atomic unit of work: it either happens entirely or not at all.
 
+pub mod account_data;
 pub mod accounts;
+pub mod filters;
+pub mod profile;
 pub mod sqlite;
 
 use std::{path::Path, sync::Arc};
 
 use hearth_core::Result;
 
+pub use account_data::*;
 pub use accounts::*;
+pub use filters::*;
+pub use profile::*;
 
 /// The server-wide stream: every change that sync reports gets a position in it.
 pub trait StreamStore {
@@ -20,9 +26,22 @@ pub trait StreamStore {
 }
 
 /// Everything the services need from a database.
-pub trait Storage: StreamStore + AccountStore + Send + Sync + 'static {}
+pub trait Storage:
+    StreamStore + AccountStore + ProfileStore + AccountDataStore + FilterStore + Send + Sync + 'static
+{
+}
 
-impl<T> Storage for T where T: StreamStore + AccountStore + Send + Sync + 'static {}
+impl<T> Storage for T where
+    T: StreamStore
+        + AccountStore
+        + ProfileStore
+        + AccountDataStore
+        + FilterStore
+        + Send
+        + Sync
+        + 'static
+{
+}
 
 /// Open the embedded SQLite backend at `path`.
 pub fn open_sqlite(path: &Path, read_connections: usize) -> Result<Arc<dyn Storage>> {

@@ -1,8 +1,12 @@
 //! The Client-Server API, one file per module of the spec.
 
 mod account;
+mod account_data;
+mod capabilities;
 mod device;
 mod discovery;
+mod filter;
+mod profile;
 mod register;
 mod session;
 
@@ -17,4 +21,8 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(session::routes())
         .merge(account::routes())
         .merge(device::routes())
+        .merge(capabilities::routes())
+        .merge(profile::routes())
+        .merge(account_data::routes())
+        .merge(filter::routes())
 }

@@ -30,7 +30,8 @@ pub(super) async fn device_updated(
 }
 
 /// An account was deactivated: its devices are already gone (see `devices_deleted`).
-pub(super) async fn user_deactivated(_services: &Services, _user_id: &UserId) -> Result<()> {
+pub(super) async fn user_deactivated(services: &Services, user_id: &UserId) -> Result<()> {
+    services.profile.clear(user_id).await?;
     // TODO(rooms, issue 3): leave every joined room and reject pending invites, as the spec's
     // deactivation requires; then the user directory forgets the user.
     Ok(())

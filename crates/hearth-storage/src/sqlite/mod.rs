@@ -2,9 +2,12 @@
 //!
 //! One file per storage area implements that area's trait; each area also owns its migrations.
 
+mod account_data;
 mod accounts;
 mod db;
+mod filters;
 mod migrations;
+mod profile;
 
 use std::path::Path;
 
@@ -13,7 +16,8 @@ use hearth_core::Result;
 pub use db::{Db, WriteCtx};
 
 /// Every area's migrations, in the order they are applied on a fresh database.
-const AREAS: &[migrations::Area] = &[accounts::AREA];
+const AREAS: &[migrations::Area] =
+    &[accounts::AREA, profile::AREA, account_data::AREA, filters::AREA];
 
 pub struct SqliteStore {
     pub(crate) db: Db,

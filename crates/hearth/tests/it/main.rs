@@ -4,7 +4,9 @@
 mod common;
 
 mod account;
+mod account_data;
 mod devices;
 mod foundation;
 mod login;
+mod profile;
 mod registration;

@@ -1,0 +1,88 @@
+//! Account data (spec: client-server-api "Client Config"): per-user JSON objects, global or
+//! per room. Each write takes a stream position and wakes the user's long-polls; sync reads
+//! changes with `AccountDataStore::account_data_changes`.
+
+use std::sync::Arc;
+
+use hearth_core::{Error, Result};
+use http::StatusCode;
+use ruma::{RoomId, UserId};
+use serde_json::value::RawValue;
+
+use crate::Ctx;
+
+/// Types the server manages; clients may read but not set them (spec: "Server Behaviour").
+const SERVER_MANAGED: &[&str] = &["m.fully_read", "m.push_rules"];
+
+pub struct Service {
+    ctx: Arc<Ctx>,
+}
+
+impl Service {
+    pub(crate) fn new(ctx: Arc<Ctx>) -> Self {
+        Service { ctx }
+    }
+
+    /// A client's write: only for itself, never a server-managed type (405 `M_BAD_JSON`),
+    /// content a JSON object.
+    pub async fn set_by_client(
+        &self,
+        sender: &UserId,
+        user_id: &UserId,
+        room_id: Option<&RoomId>,
+        data_type: &str,
+        content: Box<RawValue>,
+    ) -> Result<()> {
+        check_owner(sender, user_id, "add account data for")?;
+        if SERVER_MANAGED.contains(&data_type) {
+            return Err(Error::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                ruma::api::error::ErrorKind::BadJson,
+                format!("Cannot set {data_type} through this API"),
+            ));
+        }
+        if serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(content.get())
+            .is_err()
+        {
+            return Err(Error::bad_json("Account data content must be a JSON object"));
+        }
+        self.set(user_id, room_id, data_type, content).await
+    }
+
+    /// Any write, including server-managed types (read markers, push rules): other services
+    /// call this.
+    pub async fn set(
+        &self,
+        user_id: &UserId,
+        room_id: Option<&RoomId>,
+        data_type: &str,
+        content: Box<RawValue>,
+    ) -> Result<()> {
+        self.ctx.storage.set_account_data(user_id, room_id, data_type, content).await?;
+        self.ctx.notifier.notify_user(user_id);
+        Ok(())
+    }
+
+    /// `M_NOT_FOUND` when nothing of that type is stored.
+    pub async fn get(
+        &self,
+        sender: &UserId,
+        user_id: &UserId,
+        room_id: Option<&RoomId>,
+        data_type: &str,
+    ) -> Result<Box<RawValue>> {
+        check_owner(sender, user_id, "read account data of")?;
+        self.ctx
+            .storage
+            .get_account_data(user_id, room_id, data_type)
+            .await?
+            .ok_or_else(|| Error::not_found(format!("No account data of type {data_type}")))
+    }
+}
+
+fn check_owner(sender: &UserId, user_id: &UserId, what: &str) -> Result<()> {
+    if sender != user_id {
+        return Err(Error::forbidden(format!("Cannot {what} other users")));
+    }
+    Ok(())
+}
