@@ -3,6 +3,7 @@
 
 mod client;
 mod error;
+mod media;
 mod middleware;
 mod router_ext;
 mod ruma_wrapper;
@@ -23,6 +24,7 @@ pub type AppState = Arc<Services>;
 
 /// The whole HTTP surface of the server, with its middleware.
 pub fn router(services: Arc<Services>) -> Router {
-    let routes = Router::new().merge(client::routes()).merge(well_known::routes());
+    let routes =
+        Router::new().merge(client::routes()).merge(media::routes()).merge(well_known::routes());
     middleware::wrap(routes, services.clone()).with_state(services)
 }

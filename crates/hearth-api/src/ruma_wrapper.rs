@@ -103,7 +103,7 @@ where
 }
 
 /// `Authorization: Bearer <token>`, or the deprecated `access_token` query parameter.
-fn extract_access_token(parts: &http::request::Parts) -> Option<String> {
+pub(crate) fn extract_access_token(parts: &http::request::Parts) -> Option<String> {
     if let Some(value) = parts.headers.get(http::header::AUTHORIZATION) {
         let value = value.to_str().ok()?;
         return value.strip_prefix("Bearer ").map(|t| t.trim().to_owned());
@@ -133,7 +133,7 @@ fn check_json(bytes: &[u8]) -> Result<(), ApiError> {
         .map_err(|e| Error::not_json(format!("Content not JSON: {e}")).into())
 }
 
-fn request_error(e: FromHttpRequestError) -> ApiError {
+pub(crate) fn request_error(e: FromHttpRequestError) -> ApiError {
     let err = match e {
         FromHttpRequestError::Deserialization(DeserializationError::Json(e)) => {
             Error::bad_json(format!("Invalid request body: {e}"))

@@ -7,6 +7,7 @@ pub mod account_data;
 pub mod accounts;
 pub mod discovery;
 pub mod filters;
+pub mod media;
 pub mod notifier;
 pub mod password;
 pub mod profile;
@@ -34,6 +35,7 @@ pub struct Services {
     pub profile: profile::Service,
     pub account_data: account_data::Service,
     pub filters: filters::Service,
+    pub media: media::Service,
 }
 
 impl Services {
@@ -45,6 +47,7 @@ impl Services {
             profile: profile::Service::new(ctx.clone(), weak.clone()),
             account_data: account_data::Service::new(ctx.clone()),
             filters: filters::Service::new(ctx.clone()),
+            media: media::Service::new(ctx.clone(), weak.clone()),
             ctx,
         })
     }

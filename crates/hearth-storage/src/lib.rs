@@ -7,6 +7,8 @@
 pub mod account_data;
 pub mod accounts;
 pub mod filters;
+pub mod media;
+pub mod media_files;
 pub mod profile;
 pub mod sqlite;
 
@@ -17,6 +19,8 @@ use hearth_core::Result;
 pub use account_data::*;
 pub use accounts::*;
 pub use filters::*;
+pub use media::*;
+pub use media_files::{ByteStream, LocalMediaFiles, MediaFiles};
 pub use profile::*;
 
 /// The server-wide stream: every change that sync reports gets a position in it.
@@ -27,7 +31,15 @@ pub trait StreamStore {
 
 /// Everything the services need from a database.
 pub trait Storage:
-    StreamStore + AccountStore + ProfileStore + AccountDataStore + FilterStore + Send + Sync + 'static
+    StreamStore
+    + AccountStore
+    + ProfileStore
+    + AccountDataStore
+    + FilterStore
+    + MediaStore
+    + Send
+    + Sync
+    + 'static
 {
 }
 
@@ -37,6 +49,7 @@ impl<T> Storage for T where
         + ProfileStore
         + AccountDataStore
         + FilterStore
+        + MediaStore
         + Send
         + Sync
         + 'static

@@ -106,6 +106,7 @@ fn known_top_level_keys() -> Vec<&'static str> {
         "user_directory",
         "rooms",
         "presence",
+        "media",
     ]
 }
 
@@ -153,6 +154,7 @@ fn validate(config: &Config) -> Result<(), ConfigError> {
             )));
         }
     }
+    config.media.validate().map_err(ConfigError)?;
     if let Some(url) = &config.public_baseurl
         && !(url.starts_with("http://") || url.starts_with("https://"))
     {

@@ -5,6 +5,7 @@
 //! and bad values are refused with a message naming the key.
 
 mod load;
+mod media;
 mod sections;
 
 use std::path::PathBuf;
@@ -13,6 +14,7 @@ use ruma::OwnedServerName;
 use serde::Deserialize;
 
 pub use load::{ConfigError, ROOM_VERSIONS, check_data_dir, load};
+pub use media::{MediaConfig, ThumbnailSize};
 pub use sections::*;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -35,6 +37,7 @@ pub struct Config {
     pub user_directory: UserDirectoryConfig,
     pub rooms: RoomsConfig,
     pub presence: PresenceConfig,
+    pub media: MediaConfig,
 
     /// Set by the loader: whether a config file was read (it decides open registration).
     #[serde(skip)]
@@ -57,6 +60,7 @@ impl Default for Config {
             user_directory: UserDirectoryConfig::default(),
             rooms: RoomsConfig::default(),
             presence: PresenceConfig::default(),
+            media: MediaConfig::default(),
             from_file: false,
         }
     }
@@ -83,5 +87,10 @@ impl Config {
 
     pub fn database_path(&self) -> PathBuf {
         self.data_dir.join("hearth.sqlite3")
+    }
+
+    /// Where media files live (content-addressed).
+    pub fn media_path(&self) -> PathBuf {
+        self.data_dir.join("media")
     }
 }

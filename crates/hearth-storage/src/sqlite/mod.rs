@@ -6,6 +6,7 @@ mod account_data;
 mod accounts;
 mod db;
 mod filters;
+mod media;
 mod migrations;
 mod profile;
 
@@ -17,7 +18,7 @@ pub use db::{Db, WriteCtx};
 
 /// Every area's migrations, in the order they are applied on a fresh database.
 const AREAS: &[migrations::Area] =
-    &[accounts::AREA, profile::AREA, account_data::AREA, filters::AREA];
+    &[accounts::AREA, profile::AREA, account_data::AREA, filters::AREA, media::AREA];
 
 pub struct SqliteStore {
     pub(crate) db: Db,
