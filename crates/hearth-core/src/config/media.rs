@@ -106,3 +106,30 @@ impl MediaConfig {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    #[test]
+    fn the_example_file_documents_the_defaults() {
+        let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../hearth.example.toml");
+        let config = crate::config::load(Some(&example), Vec::new()).unwrap();
+        let defaults = MediaConfig::default();
+        assert_eq!(config.media.max_upload_bytes, defaults.max_upload_bytes);
+        assert_eq!(config.media.thumbnail_sizes, defaults.thumbnail_sizes);
+        assert_eq!(config.media.upload_per_user, defaults.upload_per_user);
+        assert!(!config.media.url_preview_enabled);
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let mut config = MediaConfig::default();
+        config.thumbnail_sizes[0].method = "stretch".into();
+        assert!(config.validate().unwrap_err().contains("media.thumbnail_sizes"));
+        let config = MediaConfig { max_upload_bytes: 0, ..MediaConfig::default() };
+        assert!(config.validate().unwrap_err().contains("media.max_upload_bytes"));
+    }
+}

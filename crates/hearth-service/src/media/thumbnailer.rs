@@ -121,26 +121,24 @@ impl<'a> Source<'a> {
     }
 
     /// Still thumbnails (or animated ones if asked for) for several boxes, decoding once.
+    /// The source is always decoded, so a corrupt image is refused even where it would be
+    /// served as it is.
     pub fn thumbnails(
         &self,
         boxes: &[(u32, u32, Method)],
         animated: bool,
     ) -> Result<Vec<Output>, ThumbError> {
+        let still = self.decode_still()?;
         if animated && self.animated {
             return boxes.iter().map(|&(w, h, m)| self.thumbnail(w, h, m, true)).collect();
         }
-        let mut still = None;
         let mut outputs = Vec::with_capacity(boxes.len());
         for &(width, height, method) in boxes {
             if !self.animated && self.width <= width && self.height <= height {
                 outputs.push(Output::Original);
-                continue;
+            } else {
+                outputs.push(encode_still(&resize(&still, width, height, method), self.format)?);
             }
-            if still.is_none() {
-                still = Some(self.decode_still()?);
-            }
-            let image = still.as_ref().expect("decoded above");
-            outputs.push(encode_still(&resize(image, width, height, method), self.format)?);
         }
         Ok(outputs)
     }

@@ -8,5 +8,6 @@ mod account_data;
 mod devices;
 mod foundation;
 mod login;
+mod media;
 mod profile;
 mod registration;
