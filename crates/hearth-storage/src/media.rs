@@ -128,6 +128,13 @@ pub trait MediaStore {
         animated: bool,
     ) -> Result<Option<ThumbnailRecord>>;
 
+    /// The sizes (width, height, method) of the media's kept thumbnails.
+    async fn thumbnail_sizes(
+        &self,
+        server_name: &ServerName,
+        media_id: &str,
+    ) -> Result<Vec<(u32, u32, String)>>;
+
     /// Forget the media and its thumbnails. Returns the blobs nothing references any more,
     /// for the caller to delete; `None` if the media did not exist.
     async fn delete_media(

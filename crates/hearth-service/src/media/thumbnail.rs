@@ -9,8 +9,11 @@ use ruma::ServerName;
 use super::{
     DownloadRequest, Service,
     download::Download,
-    thumbnailer::{Method, Output, Source, ThumbError, mime},
+    thumbnailer::{self, Method, Output, Source, ThumbError, mime},
 };
+
+/// Sizes made on demand and kept per media; beyond that, new sizes get the whole image.
+const MAX_THUMBNAILS_PER_MEDIA: u64 = 32;
 
 #[derive(Debug, Clone)]
 pub struct ThumbnailRequest {
@@ -34,7 +37,7 @@ impl Service {
             return Err(Error::invalid_param("width and height must be above 0"));
         }
         let (_, source) = self.uploaded_record(server_name, media_id, &req.download).await?;
-        let (width, height) = self.box_for(req);
+        let (width, height) = self.box_for(server_name, media_id, req).await?;
         let cached = self
             .ctx
             .storage
@@ -55,18 +58,40 @@ impl Service {
     }
 
     /// The smallest configured size of the method that covers the request, so common sizes
-    /// are shared and pre-generated; otherwise exactly the size asked for.
-    fn box_for(&self, req: &ThumbnailRequest) -> (u32, u32) {
-        self.ctx
+    /// are shared and pre-generated; otherwise exactly the size asked for, unless the media
+    /// already has many thumbnails: then the whole image (never smaller than asked, as the
+    /// spec requires), so that asking for every size cannot fill the disk.
+    async fn box_for(
+        &self,
+        server_name: &ServerName,
+        media_id: &str,
+        req: &ThumbnailRequest,
+    ) -> Result<(u32, u32)> {
+        let configured = self
+            .ctx
             .config
             .media
             .thumbnail_sizes
             .iter()
             .filter(|s| s.method == req.method.as_str())
             .filter(|s| s.width >= req.width && s.height >= req.height)
-            .min_by_key(|s| u64::from(s.width) * u64::from(s.height))
-            .map(|s| (s.width, s.height))
-            .unwrap_or((req.width, req.height))
+            .min_by_key(|s| u64::from(s.width) * u64::from(s.height));
+        if let Some(size) = configured {
+            return Ok((size.width, size.height));
+        }
+        // Sizes made on demand, beyond the configured ones.
+        let sizes = &self.ctx.config.media.thumbnail_sizes;
+        let kept = self.ctx.storage.thumbnail_sizes(server_name, media_id).await?;
+        let configured = |(w, h, m): &(u32, u32, String)| {
+            sizes.iter().any(|s| (s.width, s.height, s.method.as_str()) == (*w, *h, m.as_str()))
+        };
+        let on_demand = kept.iter().filter(|size| !configured(size)).count() as u64;
+        let wanted = (req.width, req.height, req.method.as_str());
+        let known = kept.iter().any(|(w, h, m)| (*w, *h, m.as_str()) == wanted);
+        if !known && on_demand >= MAX_THUMBNAILS_PER_MEDIA {
+            return Ok((u32::MAX, u32::MAX));
+        }
+        Ok((req.width, req.height))
     }
 
     /// Make (and keep) thumbnails of `source` for each box, decoding it once.
@@ -80,6 +105,11 @@ impl Service {
     ) -> Result<Vec<ThumbnailRecord>> {
         let config = &self.ctx.config.media;
         let _permit = self.thumbnail_permits.acquire().await.map_err(Error::internal)?;
+        // Look at the first bytes before reading a large file that is no image at all.
+        let head = self.files.read_range_all(&source.sha256, 0..source.size.min(64)).await?;
+        if !thumbnailer::is_image_format(&head) {
+            return Err(thumb_error(ThumbError::NotImage));
+        }
         let bytes = self.files.read_all(&source.sha256, config.max_upload_bytes).await?;
         let max_pixels = config.max_thumbnail_pixels;
         let jobs = boxes.to_vec();

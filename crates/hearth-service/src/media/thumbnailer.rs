@@ -63,6 +63,14 @@ pub enum Output {
     Encoded { bytes: Vec<u8>, content_type: &'static str },
 }
 
+/// Whether `head`, the first bytes of a file, starts like a format we thumbnail.
+pub fn is_image_format(head: &[u8]) -> bool {
+    matches!(
+        image::guess_format(head),
+        Ok(ImageFormat::Png | ImageFormat::Jpeg | ImageFormat::Gif | ImageFormat::WebP)
+    )
+}
+
 pub fn mime(format: ImageFormat) -> &'static str {
     format.to_mime_type()
 }

@@ -26,8 +26,10 @@ pub struct LocalMediaFiles {
 }
 
 impl LocalMediaFiles {
-    /// Keep blobs under `root` (created on the first write).
+    /// Keep blobs under `root` (created on the first write). Temp files left by uploads
+    /// that a stop interrupted are removed: one server owns its data dir.
     pub fn new(root: &Path) -> LocalMediaFiles {
+        let _ = std::fs::remove_dir_all(root.join("tmp"));
         LocalMediaFiles { root: root.to_path_buf() }
     }
 

@@ -35,17 +35,26 @@ pub trait MediaFiles: Send + Sync + 'static {
 
     /// The whole blob in memory, refusing one larger than `max` bytes.
     async fn read_all(&self, sha256: &str, max: u64) -> Result<Vec<u8>> {
-        let mut stream = self.read(sha256, None).await?;
-        let mut out = Vec::new();
-        while let Some(chunk) = stream.next().await {
-            let chunk = chunk?;
-            if (out.len() + chunk.len()) as u64 > max {
-                return Err(Error::too_large("Content is too large to process"));
-            }
-            out.extend_from_slice(&chunk);
-        }
-        Ok(out)
+        collect(self.read(sha256, None).await?, max).await
     }
+
+    /// The byte `range` of the blob in memory.
+    async fn read_range_all(&self, sha256: &str, range: Range<u64>) -> Result<Vec<u8>> {
+        let max = range.end - range.start;
+        collect(self.read(sha256, Some(range)).await?, max).await
+    }
+}
+
+async fn collect(mut stream: ByteStream, max: u64) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk?;
+        if (out.len() + chunk.len()) as u64 > max {
+            return Err(Error::too_large("Content is too large to process"));
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(out)
 }
 
 /// A SHA-256 in lowercase hex, as blob names are; anything else never reaches a path.

@@ -301,6 +301,26 @@ impl MediaStore for SqliteStore {
             .await
     }
 
+    async fn thumbnail_sizes(
+        &self,
+        server_name: &ServerName,
+        media_id: &str,
+    ) -> Result<Vec<(u32, u32, String)>> {
+        let (server_name, media_id) = (server_name.to_owned(), media_id.to_owned());
+        self.db
+            .read(move |c| {
+                Ok(c.prepare_cached(
+                    "SELECT DISTINCT width, height, method FROM media_thumbnails
+                     WHERE server_name = ?1 AND media_id = ?2",
+                )?
+                .query_map(params![server_name.as_str(), media_id], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })?
+                .collect::<rusqlite::Result<_>>()?)
+            })
+            .await
+    }
+
     async fn delete_media(
         &self,
         server_name: &ServerName,

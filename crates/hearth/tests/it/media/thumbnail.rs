@@ -158,3 +158,20 @@ async fn legacy_thumbnails_before_the_freeze() {
     let decoded = image::load_from_memory(&res.bytes().await.unwrap()).unwrap();
     assert_eq!((decoded.width(), decoded.height()), (32, 32));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn asking_for_every_size_does_not_keep_every_size() {
+    let server = TestServer::start().await;
+    let alice = server.register("alice").await;
+    let id = upload(&alice, image(ImageFormat::Png, 160, 120), "image/png", None).await;
+    for i in 0..32 {
+        let (_, w, h) =
+            thumbnail(&alice, &id, &format!("width={}&height=97&method=crop", 97 + i)).await;
+        assert_eq!((w, h), (97 + i, 97));
+    }
+    // Past the cap a new size gets the whole image; sizes already made are still served.
+    let (_, w, h) = thumbnail(&alice, &id, "width=150&height=97&method=crop").await;
+    assert_eq!((w, h), (160, 120));
+    let (_, w, h) = thumbnail(&alice, &id, "width=100&height=97&method=crop").await;
+    assert_eq!((w, h), (100, 97));
+}

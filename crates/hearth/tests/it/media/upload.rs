@@ -30,6 +30,8 @@ async fn uploads_need_a_token_and_respect_the_size_limit() {
     let res = send(&alice, Method::POST, "/_matrix/media/v3/upload", Some(body), &[]).await;
     assert_eq!(error(res).await, (413, "M_TOO_LARGE".to_owned()));
 
+    // A fresh connection: the server drops one whose upload it refused midway.
+    let alice = server.client().with_token(alice.access_token());
     for path in ["/_matrix/client/v1/media/config", "/_matrix/media/v3/config"] {
         let (status, body) = alice.get(path).await;
         assert_eq!(status, 200, "{body}");
