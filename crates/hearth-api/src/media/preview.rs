@@ -19,7 +19,7 @@ async fn preview(
     State(services): State<AppState>,
     req: Ruma<authed::v1::Request>,
 ) -> Result<RumaResponse<authed::v1::Response>, ApiError> {
-    let og = services.media.preview_url(&req.session().user_id, &req.url).await?;
+    let og = services.media.preview_url(req.session(), &req.url).await?;
     Ok(authed::v1::Response::from_raw_value(og).into())
 }
 
@@ -27,6 +27,6 @@ async fn legacy_preview(
     State(services): State<AppState>,
     req: Ruma<legacy::v3::Request>,
 ) -> Result<RumaResponse<legacy::v3::Response>, ApiError> {
-    let og = services.media.preview_url(&req.session().user_id, &req.url).await?;
+    let og = services.media.preview_url(req.session(), &req.url).await?;
     Ok(legacy::v3::Response::from_raw_value(og).into())
 }

@@ -124,7 +124,7 @@ async fn upload(
         filename: req.request.filename,
         body: req.body,
     };
-    let uri = services.media.upload(&req.session.user_id, upload).await?;
+    let uri = services.media.upload(&req.session, upload).await?;
     Ok(create_content::v3::Response::new(uri).into())
 }
 
@@ -134,7 +134,7 @@ async fn upload_to(
 ) -> Result<axum::response::Response, ApiError> {
     let r = req.request;
     let upload = Upload { content_type: r.content_type, filename: r.filename, body: req.body };
-    services.media.upload_to(&req.session.user_id, &r.server_name, &r.media_id, upload).await?;
+    services.media.upload_to(&req.session, &r.server_name, &r.media_id, upload).await?;
     // ruma's response type is empty and cannot be built outside ruma: answer its `{}`.
     Ok(json_response(StatusCode::OK, b"{}".to_vec()))
 }
@@ -143,7 +143,7 @@ async fn create(
     State(services): State<AppState>,
     req: Ruma<create_mxc_uri::v1::Request>,
 ) -> Result<RumaResponse<create_mxc_uri::v1::Response>, ApiError> {
-    let (uri, expires_ts) = services.media.create_mxc(&req.session().user_id).await?;
+    let (uri, expires_ts) = services.media.create_mxc(req.session()).await?;
     let mut response = create_mxc_uri::v1::Response::new(uri);
     response.unused_expires_at = UInt::new(expires_ts).map(MilliSecondsSinceUnixEpoch);
     Ok(response.into())

@@ -32,7 +32,7 @@ pub use hearth_storage::ByteStream;
 pub use thumbnail::ThumbnailRequest;
 pub use thumbnailer::Method;
 
-use crate::{Ctx, Services, ratelimit::RateLimiter};
+use crate::{Ctx, Services, accounts::Session, ratelimit::RateLimiter};
 
 /// An upload's body and what the client said about it.
 pub struct Upload {
@@ -87,7 +87,12 @@ impl Service {
     }
 
     /// `POST /upload`: store the content under a new media ID.
-    pub async fn upload(&self, user: &UserId, upload: Upload) -> Result<OwnedMxcUri> {
+    pub async fn upload(&self, session: &Session, upload: Upload) -> Result<OwnedMxcUri> {
+        no_guests(session)?;
+        self.store_upload(&session.user_id, upload).await
+    }
+
+    async fn store_upload(&self, user: &UserId, upload: Upload) -> Result<OwnedMxcUri> {
         self.upload_limiter.check(&user.to_owned())?;
         let media_id = random_string(24);
         let server_name = self.server_name().to_owned();
@@ -114,8 +119,10 @@ impl Service {
 
     /// `POST /create`: reserve a media ID for content uploaded later; returns it with the
     /// time it expires if still empty. Spec: limit pending uploads with `M_LIMIT_EXCEEDED`.
-    pub async fn create_mxc(&self, user: &UserId) -> Result<(OwnedMxcUri, u64)> {
-        self.upload_limiter.check(&user.to_owned())?;
+    pub async fn create_mxc(&self, session: &Session) -> Result<(OwnedMxcUri, u64)> {
+        no_guests(session)?;
+        let user = &session.user_id;
+        self.upload_limiter.check(user)?;
         let config = &self.ctx.config.media;
         let now = now_millis();
         let expires_ts = now + config.unused_expiration_secs * 1000;
@@ -141,12 +148,14 @@ impl Service {
     /// `PUT /upload/{serverName}/{mediaId}`: give a reserved media ID its content.
     pub async fn upload_to(
         &self,
-        user: &UserId,
+        session: &Session,
         server_name: &ServerName,
         media_id: &str,
         upload: Upload,
     ) -> Result<()> {
-        self.upload_limiter.check(&user.to_owned())?;
+        no_guests(session)?;
+        let user = &session.user_id;
+        self.upload_limiter.check(user)?;
         // Refuse before reading the body when we already know the answer.
         let record = self.local_record(server_name, media_id).await?;
         check_fillable(&record, user, now_millis())?;
@@ -223,6 +232,18 @@ impl Service {
             let _ = self.files.delete(&blob.sha256).await;
         }
     }
+}
+
+/// Spec ("Guest access"): guests may download media, not upload it nor preview URLs.
+fn no_guests(session: &Session) -> Result<()> {
+    if session.is_guest {
+        return Err(Error::new(
+            StatusCode::FORBIDDEN,
+            ErrorKind::GuestAccessForbidden,
+            "Guests cannot do this",
+        ));
+    }
+    Ok(())
 }
 
 fn mxc_uri(server_name: &ServerName, media_id: &str) -> OwnedMxcUri {

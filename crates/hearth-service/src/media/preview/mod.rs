@@ -15,7 +15,8 @@ use reqwest::Url;
 use ruma::UserId;
 use serde_json::{Map, Value, json};
 
-use super::{Service, Upload, thumbnailer::Source};
+use super::{Service, Upload, no_guests, thumbnailer::Source};
+use crate::accounts::Session;
 
 pub(super) struct Previewer {
     /// `None` when previews are off; an error if the HTTP client could not be built.
@@ -47,13 +48,14 @@ impl Service {
     /// The OpenGraph data of `url` as a JSON object, from the cache when fresh.
     pub async fn preview_url(
         &self,
-        user: &UserId,
+        session: &Session,
         url: &str,
     ) -> Result<Box<serde_json::value::RawValue>> {
         let Some(fetcher) = &self.previewer.fetcher else {
             // Synapse has no such endpoint when previews are off.
             return Err(Error::unrecognized(StatusCode::NOT_FOUND, "URL previews are disabled"));
         };
+        no_guests(session)?;
         let fetcher =
             fetcher.as_ref().map_err(|e| Error::internal(format!("preview client: {e}")))?;
         let parsed =
@@ -64,7 +66,7 @@ impl Service {
             return serde_json::value::RawValue::from_string(cached).map_err(Error::from);
         }
         let page = fetcher.fetch(parsed).await?;
-        let og = self.opengraph(fetcher, user, page).await?;
+        let og = self.opengraph(fetcher, &session.user_id, page).await?;
         let json = Value::Object(og).to_string();
         let expires = now + self.previewer.cache_for.as_millis() as u64;
         self.ctx.storage.put_url_preview(url, &json, expires, now).await?;
@@ -121,7 +123,7 @@ impl Service {
             filename: None,
             body: Box::pin(futures_util::stream::once(async move { Ok(bytes) })),
         };
-        let Ok(uri) = self.upload(user, upload).await else { return };
+        let Ok(uri) = self.store_upload(user, upload).await else { return };
         og.insert("og:image".into(), json!(uri.to_string()));
         og.insert("og:image:type".into(), json!(mime));
         og.insert("og:image:width".into(), json!(width));

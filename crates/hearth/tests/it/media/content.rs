@@ -161,3 +161,22 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guests_download_but_do_not_upload() {
+    let server = TestServer::start_with(|c| c.registration.allow_guests = true).await;
+    let alice = server.register("alice").await;
+    let id = upload(&alice, b"for everyone".to_vec(), "text/plain", None).await;
+    let (status, body) =
+        server.client().post("/_matrix/client/v3/register?kind=guest", serde_json::json!({})).await;
+    assert_eq!(status, 200, "{body}");
+    let guest = server.client().with_token(body["access_token"].as_str().unwrap());
+    let res = send(&guest, Method::GET, &download_path(&id), None, &[]).await;
+    assert_eq!(res.bytes().await.unwrap(), "for everyone");
+    for (method, path) in
+        [(Method::POST, "/_matrix/media/v3/upload"), (Method::POST, "/_matrix/media/v1/create")]
+    {
+        let res = send(&guest, method, path, Some(b"{}".to_vec().into()), &[]).await;
+        assert_eq!(error(res).await, (403, "M_GUEST_ACCESS_FORBIDDEN".to_owned()), "{path}");
+    }
+}
