@@ -82,6 +82,19 @@ pub struct Refresh {
     pub expires_ts: Option<u64>,
 }
 
+/// What happens to a user's sessions when their password changes.
+#[derive(Debug, Clone)]
+pub enum SessionsOnPasswordChange {
+    Keep,
+    /// Delete every device (with its tokens) except `keep`.
+    DeleteDevices {
+        keep: Option<OwnedDeviceId>,
+    },
+    /// Revoke every access and refresh token but keep the devices, so that no other area has
+    /// to hear of it (admin tooling that runs without the server).
+    RevokeTokens,
+}
+
 #[derive(Debug, Clone)]
 pub struct RegistrationTokenRecord {
     pub token: String,
@@ -99,14 +112,13 @@ pub trait AccountStore {
 
     async fn get_user(&self, user_id: &UserId) -> Result<Option<UserRecord>>;
 
-    /// Set (or clear) the password. With `logout`, delete every device and token of the user
-    /// except `keep_device`'s. Returns the devices deleted.
+    /// Set (or clear) the password, and end sessions as `sessions` says, in one transaction.
+    /// Returns the devices deleted. `M_NOT_FOUND` if there is no such user.
     async fn set_password(
         &self,
         user_id: &UserId,
         password_hash: Option<String>,
-        logout: bool,
-        keep_device: Option<&DeviceId>,
+        sessions: SessionsOnPasswordChange,
     ) -> Result<Vec<OwnedDeviceId>>;
 
     /// Mark the user deactivated, clear its password, delete every device and token.

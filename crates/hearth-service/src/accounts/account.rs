@@ -2,8 +2,9 @@
 //! deactivation", "Adding Account Administrative Contact Information").
 
 use hearth_core::{Error, Result};
+use hearth_storage::SessionsOnPasswordChange;
 use http::StatusCode;
-use ruma::api::client::uiaa::AuthData;
+use ruma::{UserId, api::client::uiaa::AuthData};
 
 use super::{Service, Session};
 use crate::password;
@@ -24,11 +25,12 @@ impl Service {
         let services = self.services()?;
         services.uiaa.check_user(&session.user_id, auth, "account/password").await?;
         let hash = password::hash(new_password).await?;
-        let deleted = self
-            .ctx
-            .storage
-            .set_password(&session.user_id, Some(hash), logout_devices, Some(&session.device_id))
-            .await?;
+        let sessions = if logout_devices {
+            SessionsOnPasswordChange::DeleteDevices { keep: Some(session.device_id.clone()) }
+        } else {
+            SessionsOnPasswordChange::Keep
+        };
+        let deleted = self.ctx.storage.set_password(&session.user_id, Some(hash), sessions).await?;
         self.devices_removed(&session.user_id, &deleted).await
     }
 
@@ -49,15 +51,15 @@ impl Service {
         super::hooks::user_deactivated(&services, &session.user_id).await
     }
 
-    /// Admin tooling (CLI): set a password and log the user out everywhere.
-    pub async fn reset_password(&self, user_id: &ruma::UserId, new_password: String) -> Result<()> {
+    /// Admin tooling (`hearth user reset-password`, which may run while the server does): set
+    /// the password and revoke every token of the user. Devices stay, so no other area has to
+    /// hear of it; their owners log in again with the new password.
+    pub async fn reset_password(&self, user_id: &UserId, new_password: String) -> Result<()> {
         self.check_password_strength(&new_password)?;
-        if self.ctx.storage.get_user(user_id).await?.is_none() {
-            return Err(Error::not_found(format!("No user {user_id}")));
-        }
         let hash = password::hash(new_password).await?;
-        let deleted = self.ctx.storage.set_password(user_id, Some(hash), true, None).await?;
-        self.devices_removed(user_id, &deleted).await
+        let sessions = SessionsOnPasswordChange::RevokeTokens;
+        self.ctx.storage.set_password(user_id, Some(hash), sessions).await?;
+        Ok(())
     }
 }
 

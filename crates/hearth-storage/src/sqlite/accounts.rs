@@ -170,23 +170,31 @@ impl AccountStore for SqliteStore {
         &self,
         user_id: &UserId,
         password_hash: Option<String>,
-        logout: bool,
-        keep_device: Option<&DeviceId>,
+        sessions: SessionsOnPasswordChange,
     ) -> Result<Vec<OwnedDeviceId>> {
         let user_id = user_id.to_owned();
-        let keep = keep_device.map(|d| d.as_str().to_owned());
         self.db
             .write(move |c| {
+                let user = user_id.as_str();
                 let n = c
                     .prepare_cached("UPDATE users SET password_hash = ?2 WHERE user_id = ?1")?
-                    .execute(params![user_id.as_str(), password_hash])?;
+                    .execute(params![user, password_hash])?;
                 if n == 0 {
                     return Err(Error::not_found("No such user"));
                 }
-                if !logout {
-                    return Ok(Vec::new());
+                match sessions {
+                    SessionsOnPasswordChange::Keep => Ok(Vec::new()),
+                    SessionsOnPasswordChange::DeleteDevices { keep } => {
+                        delete_devices_except(c, user, keep.as_ref().map(|d| d.as_str()))
+                    }
+                    SessionsOnPasswordChange::RevokeTokens => {
+                        c.prepare_cached("DELETE FROM access_tokens WHERE user_id = ?1")?
+                            .execute([user])?;
+                        c.prepare_cached("DELETE FROM refresh_tokens WHERE user_id = ?1")?
+                            .execute([user])?;
+                        Ok(Vec::new())
+                    }
                 }
-                delete_devices_except(c, user_id.as_str(), keep.as_deref())
             })
             .await
     }

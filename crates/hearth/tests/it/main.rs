@@ -5,6 +5,7 @@ mod common;
 
 mod account;
 mod account_data;
+mod cli;
 mod devices;
 mod foundation;
 mod login;
