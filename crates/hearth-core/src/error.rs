@@ -8,7 +8,9 @@ use std::{fmt, time::Duration};
 use http::StatusCode;
 use ruma::api::{
     client::uiaa::UiaaInfo,
-    error::{ErrorKind, LimitExceededErrorData, UnknownTokenErrorData},
+    error::{
+        ErrorKind, LimitExceededErrorData, UnknownTokenErrorData, WrongRoomKeysVersionErrorData,
+    },
 };
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -118,6 +120,24 @@ impl Error {
         Self::new(status, ErrorKind::Unknown, message)
     }
 
+    /// `M_INVALID_SIGNATURE` (spec: cross-signing uploads). ruma has no variant for it, so it is
+    /// built as a custom errcode.
+    pub fn invalid_signature(message: impl Into<String>) -> Self {
+        let kind = serde_json::from_value(serde_json::json!({"errcode": "M_INVALID_SIGNATURE"}))
+            .expect("a custom errcode deserializes");
+        Self::new(StatusCode::BAD_REQUEST, kind, message)
+    }
+
+    /// 403 `M_WRONG_ROOM_KEYS_VERSION` naming the current backup version (spec: key backup).
+    pub fn wrong_room_keys_version(current_version: impl Into<String>) -> Self {
+        let data = WrongRoomKeysVersionErrorData::new(current_version.into());
+        Self::new(
+            StatusCode::FORBIDDEN,
+            ErrorKind::WrongRoomKeysVersion(data),
+            "Wrong backup version",
+        )
+    }
+
     /// The errcode string, for logs and tests.
     pub fn errcode(&self) -> String {
         match self {
@@ -166,5 +186,18 @@ impl From<ruma::IdParseError> for Error {
 impl From<rusqlite::Error> for Error {
     fn from(e: rusqlite::Error) -> Self {
         Error::internal(format!("sqlite: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn custom_and_data_carrying_errcodes() {
+        assert_eq!(Error::invalid_signature("bad").errcode(), "M_INVALID_SIGNATURE");
+        let err = Error::wrong_room_keys_version("3");
+        assert_eq!(err.errcode(), "M_WRONG_ROOM_KEYS_VERSION");
+        assert_eq!(err.status(), StatusCode::FORBIDDEN);
     }
 }

@@ -6,12 +6,14 @@
 pub mod account_data;
 pub mod accounts;
 pub mod discovery;
+pub mod e2ee;
 pub mod filters;
 pub mod media;
 pub mod notifier;
 pub mod password;
 pub mod profile;
 pub mod ratelimit;
+pub mod stream_token;
 pub mod uiaa;
 
 use std::sync::{Arc, Weak};
@@ -36,6 +38,7 @@ pub struct Services {
     pub account_data: account_data::Service,
     pub filters: filters::Service,
     pub media: media::Service,
+    pub e2ee: e2ee::Service,
 }
 
 impl Services {
@@ -48,6 +51,7 @@ impl Services {
             account_data: account_data::Service::new(ctx.clone()),
             filters: filters::Service::new(ctx.clone()),
             media: media::Service::new(ctx.clone(), weak.clone()),
+            e2ee: e2ee::Service::new(ctx.clone(), weak.clone()),
             ctx,
         })
     }

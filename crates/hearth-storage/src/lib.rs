@@ -6,6 +6,7 @@
 
 pub mod account_data;
 pub mod accounts;
+pub mod e2ee;
 pub mod filters;
 pub mod media;
 pub mod media_files;
@@ -18,6 +19,7 @@ use hearth_core::Result;
 
 pub use account_data::*;
 pub use accounts::*;
+pub use e2ee::*;
 pub use filters::*;
 pub use media::*;
 pub use media_files::{ByteStream, LocalMediaFiles, MediaFiles};
@@ -37,6 +39,7 @@ pub trait Storage:
     + AccountDataStore
     + FilterStore
     + MediaStore
+    + E2eeStore
     + Send
     + Sync
     + 'static
@@ -50,6 +53,7 @@ impl<T> Storage for T where
         + AccountDataStore
         + FilterStore
         + MediaStore
+        + E2eeStore
         + Send
         + Sync
         + 'static

@@ -2,13 +2,18 @@
 
 mod account;
 mod account_data;
+mod backup;
 mod capabilities;
+mod dehydrated_device;
 mod device;
 mod discovery;
+mod discovery;
 mod filter;
+mod keys;
 mod profile;
 mod register;
 mod session;
+mod to_device;
 
 use axum::Router;
 
@@ -25,4 +30,8 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(profile::routes())
         .merge(account_data::routes())
         .merge(filter::routes())
+        .merge(keys::routes())
+        .merge(to_device::routes())
+        .merge(backup::routes())
+        .merge(dehydrated_device::routes())
 }

@@ -5,6 +5,7 @@
 mod account_data;
 mod accounts;
 mod db;
+mod e2ee;
 mod filters;
 mod media;
 mod migrations;
@@ -18,7 +19,7 @@ pub use db::{Db, WriteCtx};
 
 /// Every area's migrations, in the order they are applied on a fresh database.
 const AREAS: &[migrations::Area] =
-    &[accounts::AREA, profile::AREA, account_data::AREA, filters::AREA, media::AREA];
+    &[accounts::AREA, profile::AREA, account_data::AREA, filters::AREA, media::AREA, e2ee::AREA];
 
 pub struct SqliteStore {
     pub(crate) db: Db,
