@@ -7,7 +7,6 @@ mod capabilities;
 mod dehydrated_device;
 mod device;
 mod discovery;
-mod discovery;
 mod filter;
 mod keys;
 mod profile;
