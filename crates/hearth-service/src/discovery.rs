@@ -23,7 +23,10 @@ pub const SPEC_VERSIONS: &[&str] = &[
 
 /// `unstable_features` of `/versions`: MSCs Hearth implements.
 pub fn unstable_features() -> BTreeMap<String, bool> {
-    BTreeMap::new()
+    BTreeMap::from([
+        // Dehydrated devices (e2ee::dehydrated).
+        ("org.matrix.msc3814".to_owned(), true),
+    ])
 }
 
 /// `/capabilities` (spec: client-server-api "Capabilities negotiation"): what this server

@@ -80,8 +80,10 @@ async fn put_keys(
     State(s): State<AppState>,
     req: Ruma<add_backup_keys::v3::Request>,
 ) -> Res<add_backup_keys::v3::Response> {
-    let rooms: RoomKeys = req.rooms.iter().map(|(r, b)| (r.clone(), b.sessions.clone())).collect();
-    let (etag, count) = s.e2ee.put_room_keys(&req.session().user_id, &req.version, &rooms).await?;
+    let user = req.session().user_id.clone();
+    let body = req.body;
+    let rooms: RoomKeys = body.rooms.into_iter().map(|(room, b)| (room, b.sessions)).collect();
+    let (etag, count) = s.e2ee.put_room_keys(&user, &body.version, &rooms).await?;
     Ok(add_backup_keys::v3::Response::new(etag, count).into())
 }
 
@@ -89,8 +91,10 @@ async fn put_room_keys(
     State(s): State<AppState>,
     req: Ruma<add_backup_keys_for_room::v3::Request>,
 ) -> Res<add_backup_keys_for_room::v3::Response> {
-    let rooms = RoomKeys::from([(req.room_id.clone(), req.sessions.clone())]);
-    let (etag, count) = s.e2ee.put_room_keys(&req.session().user_id, &req.version, &rooms).await?;
+    let user = req.session().user_id.clone();
+    let body = req.body;
+    let rooms = RoomKeys::from([(body.room_id, body.sessions)]);
+    let (etag, count) = s.e2ee.put_room_keys(&user, &body.version, &rooms).await?;
     Ok(add_backup_keys_for_room::v3::Response::new(etag, count).into())
 }
 
@@ -98,9 +102,10 @@ async fn put_session_key(
     State(s): State<AppState>,
     req: Ruma<add_backup_keys_for_session::v3::Request>,
 ) -> Res<add_backup_keys_for_session::v3::Response> {
-    let session = [(req.session_id.clone(), req.session_data.clone())].into();
-    let rooms = RoomKeys::from([(req.room_id.clone(), session)]);
-    let (etag, count) = s.e2ee.put_room_keys(&req.session().user_id, &req.version, &rooms).await?;
+    let user = req.session().user_id.clone();
+    let body = req.body;
+    let rooms = RoomKeys::from([(body.room_id, [(body.session_id, body.session_data)].into())]);
+    let (etag, count) = s.e2ee.put_room_keys(&user, &body.version, &rooms).await?;
     Ok(add_backup_keys_for_session::v3::Response::new(etag, count).into())
 }
 

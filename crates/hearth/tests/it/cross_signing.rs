@@ -23,8 +23,9 @@ async fn query(client: &Client, user_id: &str) -> Value {
 async fn set_up(server: &TestServer, name: &str) -> (User, Device, CrossSigning) {
     let user = server.register(name).await;
     let device = Device::of(&user);
-    let (status, body) =
-        user.post("/_matrix/client/v3/keys/upload", json!({"device_keys": device.device_keys()})).await;
+    let (status, body) = user
+        .post("/_matrix/client/v3/keys/upload", json!({"device_keys": device.device_keys()}))
+        .await;
     assert_eq!(status, 200, "{body}");
     let cross_signing = CrossSigning::new(&user.user_id);
     let (status, body) = user.post(SIGNING, cross_signing.upload_body()).await;
@@ -183,8 +184,12 @@ async fn bad_signatures_fail_per_key_and_are_not_stored() {
     assert_eq!(failures[&alice.device_id]["errcode"], "M_INVALID_SIGNATURE", "{body}");
     assert_eq!(failures["NODEVICE"]["errcode"], "M_NOT_FOUND", "{body}");
 
-    let (_, body) = alice.post(SIGNATURES, json!({&alice.user_id: {&alice.device_id: altered}})).await;
-    assert_eq!(body["failures"][&alice.user_id][&alice.device_id]["errcode"], "M_INVALID_SIGNATURE");
+    let (_, body) =
+        alice.post(SIGNATURES, json!({&alice.user_id: {&alice.device_id: altered}})).await;
+    assert_eq!(
+        body["failures"][&alice.user_id][&alice.device_id]["errcode"],
+        "M_INVALID_SIGNATURE"
+    );
 
     let seen = query(&alice, &alice.user_id).await;
     let signatures = &seen["device_keys"][&alice.user_id][&alice.device_id]["signatures"];

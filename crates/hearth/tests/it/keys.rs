@@ -102,11 +102,19 @@ async fn malformed_or_badly_signed_device_keys_are_refused() {
 
     let mut tampered = device.device_keys();
     tampered["algorithms"] = json!(["m.megolm.v1.aes-sha2"]);
-    assert_error(&upload(&alice, json!({"device_keys": tampered})).await, 400, "M_INVALID_SIGNATURE");
+    assert_error(
+        &upload(&alice, json!({"device_keys": tampered})).await,
+        400,
+        "M_INVALID_SIGNATURE",
+    );
 
     let mut unsigned = device.unsigned_device_keys();
     unsigned["signatures"] = json!({});
-    assert_error(&upload(&alice, json!({"device_keys": unsigned})).await, 400, "M_INVALID_SIGNATURE");
+    assert_error(
+        &upload(&alice, json!({"device_keys": unsigned})).await,
+        400,
+        "M_INVALID_SIGNATURE",
+    );
 
     let mut no_ed25519 = device.unsigned_device_keys();
     no_ed25519["keys"].as_object_mut().unwrap().remove(&format!("ed25519:{}", alice.device_id));

@@ -5,9 +5,11 @@ mod common;
 
 mod account;
 mod account_data;
+mod backup;
 mod cli;
 mod cross_signing;
 mod crypto;
+mod dehydrated_device;
 mod devices;
 mod foundation;
 mod keys;
@@ -15,3 +17,4 @@ mod login;
 mod media;
 mod profile;
 mod registration;
+mod to_device;
