@@ -9,29 +9,27 @@ use crate::Services;
 /// Devices were deleted, with their tokens (logout, device deletion, password change with
 /// `logout_devices`, deactivation).
 pub(super) async fn devices_deleted(
-    _services: &Services,
-    _user_id: &UserId,
-    _device_ids: &[OwnedDeviceId],
+    services: &Services,
+    user_id: &UserId,
+    device_ids: &[OwnedDeviceId],
 ) -> Result<()> {
-    // TODO(e2ee, issue 6): delete the devices' keys and pending to-device messages, and
-    // announce the device-list change to users who share rooms with `user_id`.
-    Ok(())
+    services.e2ee.on_devices_deleted(user_id, device_ids).await
 }
 
 /// A device's display name changed.
 pub(super) async fn device_updated(
-    _services: &Services,
-    _user_id: &UserId,
+    services: &Services,
+    user_id: &UserId,
     _device_id: &DeviceId,
 ) -> Result<()> {
-    // TODO(e2ee, issue 6): the display name is part of the device list others see: announce
-    // the device-list change.
-    Ok(())
+    // The display name is part of the device list others see (`/keys/query`).
+    services.e2ee.on_device_changed(user_id).await
 }
 
 /// An account was deactivated: its devices are already gone (see `devices_deleted`).
 pub(super) async fn user_deactivated(services: &Services, user_id: &UserId) -> Result<()> {
     services.profile.clear(user_id).await?;
+    services.e2ee.on_user_deactivated(user_id).await?;
     // TODO(rooms, issue 3): leave every joined room and reject pending invites, as the spec's
     // deactivation requires; then the user directory forgets the user.
     Ok(())

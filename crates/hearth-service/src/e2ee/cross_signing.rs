@@ -74,7 +74,8 @@ impl Service {
             return Ok(());
         }
         if stored.iter().any(|k| k.key_type == CrossSigningKeyType::Master) {
-            self.require_uia(user, upload.auth).await?;
+            let services = self.services.upgrade().ok_or_else(|| Error::internal("shut down"))?;
+            services.uiaa.check_user(user, upload.auth, "keys/device_signing/upload").await?;
         }
         self.store_signing_keys(user, new).await
     }

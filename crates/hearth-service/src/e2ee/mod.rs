@@ -8,8 +8,9 @@
 //!
 //! What `/sync` and sliding sync call: [`Service::to_device_messages`],
 //! [`Service::confirm_to_device`], [`Service::one_time_keys_status`],
-//! [`Service::device_list_changes`]. What accounts calls: [`Service::on_device_deleted`],
-//! [`Service::on_user_deactivated`], [`Service::on_device_changed`].
+//! [`Service::device_list_changes`]. What accounts calls (`accounts::hooks`):
+//! [`Service::on_devices_deleted`], [`Service::on_user_deactivated`],
+//! [`Service::on_device_changed`].
 
 mod backup;
 mod cross_signing;
@@ -19,13 +20,12 @@ mod keys;
 mod shared_rooms;
 pub(crate) mod signing;
 mod to_device;
-mod uia;
 
 use std::sync::{Arc, Weak};
 
 use hearth_core::Result;
 use hearth_storage::DeviceListChange;
-use ruma::{DeviceId, UserId};
+use ruma::{OwnedDeviceId, UserId};
 
 pub use backup::{BackupInfo, RoomKeys};
 pub use cross_signing::SigningKeysUpload;
@@ -46,10 +46,16 @@ impl Service {
         Service { ctx, services }
     }
 
-    /// A device was deleted (logout, device deletion): forget its keys and pending to-device
+    /// Devices were deleted (logout, device deletion): forget their keys and pending to-device
     /// messages and tell those who track the user's devices.
-    pub async fn on_device_deleted(&self, user_id: &UserId, device_id: &DeviceId) -> Result<()> {
-        self.ctx.storage.delete_device_e2ee(user_id, device_id).await?;
+    pub async fn on_devices_deleted(
+        &self,
+        user_id: &UserId,
+        device_ids: &[OwnedDeviceId],
+    ) -> Result<()> {
+        for device_id in device_ids {
+            self.ctx.storage.delete_device_e2ee(user_id, device_id).await?;
+        }
         self.notify_device_list(user_id).await
     }
 

@@ -7,7 +7,8 @@ use serde_json::{Value, json};
 
 use crate::{
     common::{Client, TestServer, User, assert_error},
-    crypto::Device,
+    crypto::{CrossSigning, Device},
+    e2ee_support::{deactivate, delete_device, login},
 };
 
 const UPLOAD: &str = "/_matrix/client/v3/keys/upload";
@@ -287,20 +288,38 @@ async fn key_changes_between_two_positions() {
 async fn deleting_a_device_drops_its_keys_and_records_a_change() {
     let server = TestServer::start().await;
     let alice = server.register("alice").await;
-    let device = Device::of(&alice);
+    let phone = login(&server, "alice").await;
+    let device = Device::of(&phone);
     let body = json!({"device_keys": device.device_keys(), "one_time_keys": device.one_time_keys(&["A1"])});
-    assert_eq!(upload(&alice, body).await.0, 200);
+    assert_eq!(upload(&phone, body).await.0, 200);
     let before = server.services().ctx.storage.current_stream_pos();
 
-    let (alice_id, alice_device) = ids(&alice);
-    let e2ee = &server.services().e2ee;
-    e2ee.on_device_deleted(&alice_id, &alice_device).await.unwrap();
+    delete_device(&alice, &phone.device_id).await;
 
     let body = query(&alice, &alice.user_id).await;
     assert_eq!(body["device_keys"][&alice.user_id], json!({}));
-    let claim = json!({"one_time_keys": {&alice.user_id: {&alice.device_id: "signed_curve25519"}}});
+    let claim = json!({"one_time_keys": {&alice.user_id: {&phone.device_id: "signed_curve25519"}}});
     assert_eq!(alice.post(CLAIM, claim).await.1["one_time_keys"], json!({}));
     let now = server.services().ctx.storage.current_stream_pos();
-    let lists = e2ee.device_list_changes(&alice_id, before, now).await.unwrap();
-    assert_eq!(lists.changed, vec![alice_id]);
+    let path = format!("/_matrix/client/v3/keys/changes?from={before}&to={now}");
+    assert_eq!(alice.get(&path).await.1["changed"], json!([alice.user_id]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deactivation_drops_every_key() {
+    let server = TestServer::start().await;
+    let (alice, bob) = (server.register("alice").await, server.register("bob").await);
+    assert_eq!(
+        upload(&alice, json!({"device_keys": Device::of(&alice).device_keys()})).await.0,
+        200
+    );
+    let keys = CrossSigning::new(&alice.user_id);
+    let signing = "/_matrix/client/v3/keys/device_signing/upload";
+    assert_eq!(alice.post(signing, keys.upload_body()).await.0, 200);
+
+    deactivate(&alice).await;
+
+    let body = query(&bob, &alice.user_id).await;
+    assert_eq!(body["device_keys"][&alice.user_id], json!({}));
+    assert!(body.get("master_keys").is_none_or(|k| k.get(&alice.user_id).is_none()), "{body}");
 }

@@ -11,6 +11,7 @@ mod cross_signing;
 mod crypto;
 mod dehydrated_device;
 mod devices;
+mod e2ee_support;
 mod foundation;
 mod keys;
 mod login;

@@ -7,7 +7,10 @@ use hearth_service::e2ee::ToDeviceBatch;
 use ruma::{OwnedDeviceId, OwnedUserId};
 use serde_json::{Value, json};
 
-use crate::common::{TestServer, User, assert_error};
+use crate::{
+    common::{TestServer, User, assert_error},
+    e2ee_support::{delete_device, login},
+};
 
 fn send_path(event_type: &str, txn: &str) -> String {
     format!("/_matrix/client/v3/sendToDevice/{event_type}/{txn}")
@@ -26,22 +29,6 @@ async fn pending(server: &TestServer, user: &User) -> ToDeviceBatch {
 
 fn contents(batch: &ToDeviceBatch) -> Vec<Value> {
     batch.events.iter().map(|e| serde_json::from_str::<Value>(e.json().get()).unwrap()).collect()
-}
-
-async fn login(server: &TestServer, user: &str) -> User {
-    let (status, body) = server
-        .client()
-        .post(
-            "/_matrix/client/v3/login",
-            json!({"type": "m.login.password", "identifier": {"type": "m.id.user", "user": user}, "password": "password123"}),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-    User {
-        user_id: body["user_id"].as_str().unwrap().into(),
-        device_id: body["device_id"].as_str().unwrap().into(),
-        client: server.client().with_token(body["access_token"].as_str().unwrap()),
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -115,11 +102,13 @@ async fn confirmed_messages_are_deleted_and_batches_are_limited() {
 async fn deleting_a_device_drops_its_messages() {
     let server = TestServer::start().await;
     let (alice, bob) = (server.register("alice").await, server.register("bob").await);
-    let body = json!({"messages": {&bob.user_id: {&bob.device_id: {"n": 1}}}});
-    assert_eq!(alice.put(&send_path("m.test", "1"), body).await.0, 200);
-    let (bob_id, bob_device) = ids(&bob);
-    server.services().e2ee.on_device_deleted(&bob_id, &bob_device).await.unwrap();
-    assert!(pending(&server, &bob).await.events.is_empty());
+    let bob2 = login(&server, "bob").await;
+    let body = json!({"messages": {&bob.user_id: {&bob2.device_id: {"n": 1}}}});
+    assert_eq!(alice.put(&send_path("m.test", "1"), body.clone()).await.0, 200);
+    delete_device(&bob, &bob2.device_id).await;
+    assert!(pending(&server, &bob2).await.events.is_empty());
+    assert_eq!(alice.put(&send_path("m.test", "2"), body).await.0, 200);
+    assert!(pending(&server, &bob2).await.events.is_empty(), "a deleted device gets nothing");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

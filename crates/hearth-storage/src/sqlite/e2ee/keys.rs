@@ -317,6 +317,7 @@ pub(super) fn delete_device_rows(c: &Connection, user: &str, device: &str) -> Re
         "e2e_fallback_keys",
         "e2e_to_device",
         "e2e_to_device_txns",
+        "e2e_dehydrated_devices",
     ] {
         c.prepare_cached(&format!("DELETE FROM {table} WHERE user_id = ?1 AND device_id = ?2"))?
             .execute([user, device])?;
