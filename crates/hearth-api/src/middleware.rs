@@ -71,7 +71,15 @@ async fn client_ip(State(services): State<AppState>, mut req: Request, next: Nex
         peer
     };
     req.extensions_mut().insert(ClientIp(ip));
-    next.run(req).await
+    // One debug line per request; the path only, since a query may carry an access token.
+    let (method, path) = (req.method().clone(), req.uri().path().to_owned());
+    let started = std::time::Instant::now();
+    let response = next.run(req).await;
+    tracing::debug!(
+        %ip, %method, path, status = response.status().as_u16(),
+        ms = started.elapsed().as_millis() as u64, "request"
+    );
+    response
 }
 
 fn forwarded_for(value: Option<&HeaderValue>, trusted: &[IpAddr]) -> Option<IpAddr> {

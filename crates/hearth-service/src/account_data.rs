@@ -9,7 +9,7 @@ use http::StatusCode;
 use ruma::{RoomId, UserId};
 use serde_json::value::RawValue;
 
-use crate::Ctx;
+use crate::{Ctx, accounts::Session};
 
 /// Types the server manages; clients may read but not set them (spec: "Server Behaviour").
 const SERVER_MANAGED: &[&str] = &["m.fully_read", "m.push_rules"];
@@ -27,7 +27,7 @@ impl Service {
     /// content a JSON object.
     pub async fn set_by_client(
         &self,
-        sender: &UserId,
+        sender: &Session,
         user_id: &UserId,
         room_id: Option<&RoomId>,
         data_type: &str,
@@ -66,7 +66,7 @@ impl Service {
     /// `M_NOT_FOUND` when nothing of that type is stored.
     pub async fn get(
         &self,
-        sender: &UserId,
+        sender: &Session,
         user_id: &UserId,
         room_id: Option<&RoomId>,
         data_type: &str,
@@ -80,9 +80,10 @@ impl Service {
     }
 }
 
-fn check_owner(sender: &UserId, user_id: &UserId, what: &str) -> Result<()> {
-    if sender != user_id {
+/// Only the user's own data, and not for guests (spec: "Guest access" does not list it).
+fn check_owner(sender: &Session, user_id: &UserId, what: &str) -> Result<()> {
+    if sender.user_id != user_id {
         return Err(Error::forbidden(format!("Cannot {what} other users")));
     }
-    Ok(())
+    sender.forbid_guest()
 }

@@ -11,7 +11,7 @@ use ruma::{
 };
 use serde_json::Value;
 
-use crate::{Ctx, Services};
+use crate::{Ctx, Services, accounts::Session};
 
 /// The spec's limit on a whole profile.
 const MAX_PROFILE_BYTES: usize = 64 * 1024;
@@ -56,14 +56,12 @@ impl Service {
     /// `PUT /profile/{userId}/{keyName}`: only the user themself.
     pub async fn set_field(
         &self,
-        sender: &UserId,
+        sender: &Session,
         user_id: &UserId,
         value: ProfileFieldValue,
     ) -> Result<()> {
-        if sender != user_id {
-            return Err(Error::forbidden("You cannot change another user's profile"));
-        }
         let field = value.field_name();
+        check_may_change(sender, user_id, &field)?;
         check_key(&field)?;
         check_value(&value)?;
         let json = value.value().into_owned();
@@ -82,13 +80,11 @@ impl Service {
     /// `DELETE /profile/{userId}/{keyName}`: removing a field that is not set is fine.
     pub async fn delete_field(
         &self,
-        sender: &UserId,
+        sender: &Session,
         user_id: &UserId,
         field: &ProfileFieldName,
     ) -> Result<()> {
-        if sender != user_id {
-            return Err(Error::forbidden("You cannot change another user's profile"));
-        }
+        check_may_change(sender, user_id, field)?;
         check_key(field)?;
         if self.ctx.storage.delete_profile_field(user_id, field.as_str()).await? {
             self.changed(user_id, field).await?;
@@ -133,6 +129,17 @@ impl Service {
         // membership events in their joined rooms.
         Ok(())
     }
+}
+
+/// Only the user changes their profile; guests only their display name (spec: "Guest access").
+fn check_may_change(sender: &Session, user_id: &UserId, field: &ProfileFieldName) -> Result<()> {
+    if sender.user_id != user_id {
+        return Err(Error::forbidden("You cannot change another user's profile"));
+    }
+    if *field != ProfileFieldName::DisplayName {
+        sender.forbid_guest()?;
+    }
+    Ok(())
 }
 
 /// Field names follow the spec's grammar and are at most 255 bytes.

@@ -34,7 +34,7 @@ async fn set_field(
     State(services): State<AppState>,
     req: Ruma<set_profile_field::v3::Request>,
 ) -> Result<RumaResponse<set_profile_field::v3::Response>, ApiError> {
-    let sender = &req.session().user_id;
+    let sender = req.session();
     services.profile.set_field(sender, &req.user_id, req.body.value.clone()).await?;
     Ok(set_profile_field::v3::Response::new().into())
 }
@@ -43,7 +43,7 @@ async fn delete_field(
     State(services): State<AppState>,
     req: Ruma<delete_profile_field::v3::Request>,
 ) -> Result<RumaResponse<delete_profile_field::v3::Response>, ApiError> {
-    let sender = &req.session().user_id;
+    let sender = req.session();
     services.profile.delete_field(sender, &req.user_id, &req.field).await?;
     Ok(delete_profile_field::v3::Response::new().into())
 }

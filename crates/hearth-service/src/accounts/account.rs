@@ -21,6 +21,7 @@ impl Service {
         auth: Option<&AuthData>,
     ) -> Result<()> {
         let session = session.ok_or_else(Error::missing_token)?;
+        session.forbid_guest()?;
         self.check_password_strength(&new_password)?;
         let services = self.services()?;
         services.uiaa.check_user(&session.user_id, auth, "account/password").await?;
@@ -43,6 +44,7 @@ impl Service {
         auth: Option<&AuthData>,
     ) -> Result<()> {
         let session = session.ok_or_else(Error::missing_token)?;
+        session.forbid_guest()?;
         let services = self.services()?;
         services.uiaa.check_user(&session.user_id, auth, "account/deactivate").await?;
         let deleted = self.ctx.storage.deactivate_user(&session.user_id).await?;

@@ -64,6 +64,7 @@ impl Service {
         device_ids: Vec<OwnedDeviceId>,
         auth: Option<&AuthData>,
     ) -> Result<()> {
+        session.forbid_guest()?;
         let uiaa = &self.services()?.uiaa;
         uiaa.check_user(&session.user_id, auth, "delete_devices").await?;
         self.remove_devices(&session.user_id, device_ids).await

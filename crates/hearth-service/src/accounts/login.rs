@@ -93,6 +93,7 @@ impl Service {
         session: &Session,
         auth: Option<&AuthData>,
     ) -> Result<get_login_token::v1::Response> {
+        session.forbid_guest()?;
         let services = self.services()?;
         services.uiaa.check_user(&session.user_id, auth, "login/get_token").await?;
         let token = secret_token();

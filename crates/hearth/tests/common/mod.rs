@@ -45,6 +45,11 @@ impl TestServer {
             Some(RunningServer::start(self.config.clone()).await.expect("server restarts"));
     }
 
+    /// Take the running server out, e.g. to stop it while requests are in flight.
+    pub fn take_running(&mut self) -> RunningServer {
+        self.server.take().expect("running")
+    }
+
     pub fn services(&self) -> &hearth_service::Services {
         &self.server.as_ref().expect("running").services
     }

@@ -93,13 +93,38 @@ async fn deactivation() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn guests_cannot_confirm_with_a_password() {
+async fn what_guests_may_do() {
     let server = TestServer::start_with(|c| c.registration.allow_guests = true).await;
     let (_, guest) =
         server.client().post("/_matrix/client/v3/register?kind=guest", json!({})).await;
+    let user_id = guest["user_id"].as_str().unwrap().to_owned();
     let guest = server.client().with_token(guest["access_token"].as_str().unwrap());
-    let response = guest.post("/_matrix/client/v3/account/deactivate", json!({})).await;
-    assert_error(&response, 403, "M_FORBIDDEN");
+    let forbidden = "M_GUEST_ACCESS_FORBIDDEN";
+    for path in ["/_matrix/client/v3/account/deactivate", "/_matrix/client/v3/account/password"] {
+        let response = guest.post(path, json!({"new_password": "password123"})).await;
+        assert_error(&response, 403, forbidden);
+    }
+    assert_error(
+        &guest.post("/_matrix/client/v3/delete_devices", json!({"devices": []})).await,
+        403,
+        forbidden,
+    );
+    assert_error(
+        &guest.post("/_matrix/client/v1/login/get_token", json!({})).await,
+        403,
+        forbidden,
+    );
+    let data = format!("/_matrix/client/v3/user/{user_id}/account_data/com.example.x");
+    assert_error(&guest.put(&data, json!({})).await, 403, forbidden);
+
+    // Allowed: their display name, their devices, whoami.
+    let profile = format!("/_matrix/client/v3/profile/{user_id}");
+    let name = guest.put(&format!("{profile}/displayname"), json!({"displayname": "Guest"})).await;
+    assert_eq!(name.0, 200, "{}", name.1);
+    let avatar = json!({"avatar_url": "mxc://localhost/a"});
+    assert_error(&guest.put(&format!("{profile}/avatar_url"), avatar).await, 403, forbidden);
+    assert_eq!(guest.get("/_matrix/client/v3/devices").await.0, 200);
+    assert_eq!(guest.get(WHOAMI).await.0, 200);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

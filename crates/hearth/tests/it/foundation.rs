@@ -105,3 +105,45 @@ async fn account_and_token_survive_restart() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["user_id"], "@alice:localhost");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_finishes_in_flight_requests() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let mut server = TestServer::start().await;
+    server.register("alice").await;
+    let body =
+        json!({"type": "m.login.password", "identifier": {"type": "m.id.user", "user": "alice"},
+                      "password": "password123"})
+        .to_string();
+    let mut stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    // With `Expect: 100-continue` the server says "100 Continue" once the handler starts
+    // reading the body: from then on the request is in flight.
+    let head = format!(
+        "POST /_matrix/client/v3/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut received = Vec::new();
+    let mut buf = [0u8; 4096];
+    let mut read_until = async |stream: &mut tokio::net::TcpStream, needle: &str| {
+        while !String::from_utf8_lossy(&received).contains(needle) {
+            let n = stream.read(&mut buf).await.unwrap();
+            assert!(n > 0, "connection closed early: {}", String::from_utf8_lossy(&received));
+            received.extend_from_slice(&buf[..n]);
+        }
+        String::from_utf8_lossy(&received).into_owned()
+    };
+    read_until(&mut stream, "100 Continue").await;
+
+    // Shut down while the request is in flight; wait until new connections are refused.
+    let stopping = tokio::spawn(server.take_running().stop());
+    while tokio::net::TcpStream::connect(server.addr).await.is_ok() {
+        tokio::task::yield_now().await;
+    }
+    stream.write_all(body.as_bytes()).await.unwrap();
+    let response = read_until(&mut stream, "access_token").await;
+    assert!(response.contains("HTTP/1.1 200"), "{response}");
+    drop(stream);
+    stopping.await.unwrap();
+}
