@@ -15,6 +15,7 @@ pub mod profile;
 pub mod ratelimit;
 pub mod stream_token;
 pub mod uiaa;
+pub mod user_directory;
 
 use std::sync::{Arc, Weak};
 
@@ -39,6 +40,7 @@ pub struct Services {
     pub filters: filters::Service,
     pub media: media::Service,
     pub e2ee: e2ee::Service,
+    pub user_directory: user_directory::Service,
 }
 
 impl Services {
@@ -52,6 +54,7 @@ impl Services {
             filters: filters::Service::new(ctx.clone()),
             media: media::Service::new(ctx.clone(), weak.clone()),
             e2ee: e2ee::Service::new(ctx.clone(), weak.clone()),
+            user_directory: user_directory::Service::new(ctx.clone()),
             ctx,
         })
     }

@@ -12,6 +12,7 @@ pub mod media;
 pub mod media_files;
 pub mod profile;
 pub mod sqlite;
+pub mod user_directory;
 
 use std::{path::Path, sync::Arc};
 
@@ -24,6 +25,7 @@ pub use filters::*;
 pub use media::*;
 pub use media_files::{ByteStream, LocalMediaFiles, MediaFiles};
 pub use profile::*;
+pub use user_directory::*;
 
 /// The server-wide stream: every change that sync reports gets a position in it.
 pub trait StreamStore {
@@ -40,6 +42,7 @@ pub trait Storage:
     + FilterStore
     + MediaStore
     + E2eeStore
+    + UserDirectoryStore
     + Send
     + Sync
     + 'static
@@ -54,6 +57,7 @@ impl<T> Storage for T where
         + FilterStore
         + MediaStore
         + E2eeStore
+        + UserDirectoryStore
         + Send
         + Sync
         + 'static

@@ -13,6 +13,7 @@ mod profile;
 mod register;
 mod session;
 mod to_device;
+mod user_directory;
 
 use axum::Router;
 
@@ -29,6 +30,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(profile::routes())
         .merge(account_data::routes())
         .merge(filter::routes())
+        .merge(user_directory::routes())
         .merge(keys::routes())
         .merge(to_device::routes())
         .merge(backup::routes())

@@ -10,6 +10,7 @@ mod filters;
 mod media;
 mod migrations;
 mod profile;
+mod user_directory;
 
 use std::path::Path;
 

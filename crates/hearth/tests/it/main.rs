@@ -19,3 +19,4 @@ mod media;
 mod profile;
 mod registration;
 mod to_device;
+mod user_directory;
