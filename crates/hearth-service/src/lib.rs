@@ -13,13 +13,15 @@ pub mod notifier;
 pub mod password;
 pub mod profile;
 pub mod ratelimit;
+pub mod rooms;
+pub mod server_keys;
 pub mod stream_token;
 pub mod uiaa;
 pub mod user_directory;
 
 use std::sync::{Arc, Weak};
 
-use hearth_core::Config;
+use hearth_core::{Config, Result};
 use hearth_storage::Storage;
 
 /// What every service shares: configuration, storage and the notifier.
@@ -41,12 +43,15 @@ pub struct Services {
     pub media: media::Service,
     pub e2ee: e2ee::Service,
     pub user_directory: user_directory::Service,
+    pub server_keys: Arc<server_keys::Service>,
+    pub rooms: rooms::Service,
 }
 
 impl Services {
-    pub fn new(config: Arc<Config>, storage: Arc<dyn Storage>) -> Arc<Services> {
+    pub fn new(config: Arc<Config>, storage: Arc<dyn Storage>) -> Result<Arc<Services>> {
+        let server_keys = Arc::new(server_keys::Service::load(&config)?);
         let ctx = Arc::new(Ctx { config, storage, notifier: notifier::Notifier::default() });
-        Arc::new_cyclic(|weak: &Weak<Services>| Services {
+        Ok(Arc::new_cyclic(|weak: &Weak<Services>| Services {
             accounts: accounts::Service::new(ctx.clone(), weak.clone()),
             uiaa: uiaa::Service::new(ctx.clone(), weak.clone()),
             profile: profile::Service::new(ctx.clone(), weak.clone()),
@@ -55,8 +60,10 @@ impl Services {
             media: media::Service::new(ctx.clone(), weak.clone()),
             e2ee: e2ee::Service::new(ctx.clone(), weak.clone()),
             user_directory: user_directory::Service::new(ctx.clone()),
+            rooms: rooms::Service::new(ctx.clone(), weak.clone(), server_keys.clone()),
+            server_keys,
             ctx,
-        })
+        }))
     }
 
     pub fn config(&self) -> &Config {

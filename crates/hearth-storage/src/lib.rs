@@ -11,6 +11,7 @@ pub mod filters;
 pub mod media;
 pub mod media_files;
 pub mod profile;
+pub mod rooms;
 pub mod sqlite;
 pub mod user_directory;
 
@@ -25,6 +26,7 @@ pub use filters::*;
 pub use media::*;
 pub use media_files::{ByteStream, LocalMediaFiles, MediaFiles};
 pub use profile::*;
+pub use rooms::*;
 pub use user_directory::*;
 
 /// The server-wide stream: every change that sync reports gets a position in it.
@@ -43,6 +45,11 @@ pub trait Storage:
     + MediaStore
     + E2eeStore
     + UserDirectoryStore
+    + RoomStore
+    + EventStore
+    + StateStore
+    + MembershipStore
+    + AliasStore
     + Send
     + Sync
     + 'static
@@ -58,6 +65,11 @@ impl<T> Storage for T where
         + MediaStore
         + E2eeStore
         + UserDirectoryStore
+        + RoomStore
+        + EventStore
+        + StateStore
+        + MembershipStore
+        + AliasStore
         + Send
         + Sync
         + 'static

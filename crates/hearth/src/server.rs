@@ -35,7 +35,7 @@ impl RunningServer {
         let config = Arc::new(config);
         let storage =
             hearth_storage::open_sqlite(&config.database_path(), config.database.read_connections)?;
-        let services = Services::new(config.clone(), storage);
+        let services = Services::new(config.clone(), storage)?;
         let app = hearth_api::router(services.clone());
 
         let (shutdown, _) = watch::channel(false);

@@ -9,9 +9,12 @@ mod device;
 mod discovery;
 mod filter;
 mod keys;
+mod membership;
 mod profile;
 mod register;
+mod rooms;
 mod session;
+mod timeline;
 mod to_device;
 mod user_directory;
 
@@ -35,4 +38,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(to_device::routes())
         .merge(backup::routes())
         .merge(dehydrated_device::routes())
+        .merge(rooms::routes())
+        .merge(timeline::routes())
+        .merge(membership::routes())
 }

@@ -117,6 +117,19 @@ impl Db {
         T: Send + 'static,
         F: FnOnce(&mut WriteCtx<'_>) -> Result<T> + Send + 'static,
     {
+        self.write_queued(f).await
+    }
+
+    /// Like [`Db::write`], but the job is queued before this returns, not when the future is
+    /// first polled: jobs queued one after the other run in that order.
+    pub fn write_queued<T, F>(
+        &self,
+        f: F,
+    ) -> impl std::future::Future<Output = Result<T>> + Send + 'static
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut WriteCtx<'_>) -> Result<T> + Send + 'static,
+    {
         let (tx, rx) = oneshot::channel();
         let job: WriteJob = Box::new(move |ctx| {
             let result = f(ctx);
@@ -130,8 +143,11 @@ impl Db {
             });
             (ok, deliver)
         });
-        self.writer.send(job).map_err(|_| Error::internal("database writer stopped"))?;
-        rx.await.map_err(|_| Error::internal("database writer dropped a job"))?
+        let sent = self.writer.send(job).map_err(|_| Error::internal("database writer stopped"));
+        async move {
+            sent?;
+            rx.await.map_err(|_| Error::internal("database writer dropped a job"))?
+        }
     }
 
     /// The highest stream position whose transaction has committed.

@@ -10,6 +10,7 @@ mod filters;
 mod media;
 mod migrations;
 mod profile;
+mod rooms;
 mod user_directory;
 
 use std::path::Path;
@@ -19,8 +20,15 @@ use hearth_core::Result;
 pub use db::{Db, WriteCtx};
 
 /// Every area's migrations, in the order they are applied on a fresh database.
-const AREAS: &[migrations::Area] =
-    &[accounts::AREA, profile::AREA, account_data::AREA, filters::AREA, media::AREA, e2ee::AREA];
+const AREAS: &[migrations::Area] = &[
+    accounts::AREA,
+    profile::AREA,
+    account_data::AREA,
+    filters::AREA,
+    media::AREA,
+    e2ee::AREA,
+    rooms::AREA,
+];
 
 pub struct SqliteStore {
     pub(crate) db: Db,

@@ -1,0 +1,142 @@
+//! Sending events from clients (spec: client-server-api "Sending events to a room",
+//! "Redactions"): messages, state, redactions, with transaction-ID idempotency.
+
+use std::sync::Arc;
+
+use hearth_core::{Error, Result};
+use ruma::{
+    DeviceId, EventId, OwnedEventId, RoomId, TransactionId, UserId, events::TimelineEventType,
+};
+use serde_json::Value;
+
+use super::{EventTemplate, Service, content};
+
+impl Service {
+    /// `PUT /rooms/{roomId}/send/{eventType}/{txnId}`: the same transaction ID from the same
+    /// device returns the first event's ID and stores nothing new.
+    pub async fn send_message(
+        &self,
+        sender: &UserId,
+        device: &DeviceId,
+        room_id: &RoomId,
+        kind: &str,
+        txn_id: &TransactionId,
+        content: Value,
+    ) -> Result<OwnedEventId> {
+        let _txn = self.txn_lock(sender, device, txn_id).await;
+        if let Some(id) = self.ctx.storage.event_for_txn(sender, device, txn_id).await? {
+            return Ok(id);
+        }
+        let mut template = EventTemplate::new(kind, content);
+        if template.kind == TimelineEventType::RoomRedaction {
+            template.redacts = template
+                .content
+                .get("redacts")
+                .and_then(Value::as_str)
+                .map(EventId::parse)
+                .transpose()?;
+            let target = template
+                .redacts
+                .clone()
+                .ok_or_else(|| Error::bad_json("Redaction without `redacts`"))?;
+            self.check_redaction(sender, room_id, &target).await?;
+        }
+        content::validate(&template)?;
+        let txn = Some((device.to_owned(), txn_id.to_owned()));
+        self.send_event(room_id, sender, &template, txn).await
+    }
+
+    /// `PUT /rooms/{roomId}/state/{eventType}/{stateKey}`.
+    pub async fn send_state(
+        &self,
+        sender: &UserId,
+        room_id: &RoomId,
+        kind: &str,
+        state_key: &str,
+        content: Value,
+    ) -> Result<OwnedEventId> {
+        if kind == "m.room.create" {
+            return Err(Error::forbidden("The create event cannot be replaced"));
+        }
+        let template = EventTemplate::state(kind, state_key, content);
+        content::validate(&template)?;
+        self.send_event(room_id, sender, &template, None).await
+    }
+
+    /// `PUT /rooms/{roomId}/redact/{eventId}/{txnId}`.
+    pub async fn redact(
+        &self,
+        sender: &UserId,
+        device: &DeviceId,
+        room_id: &RoomId,
+        event_id: &EventId,
+        txn_id: &TransactionId,
+        reason: Option<String>,
+    ) -> Result<OwnedEventId> {
+        let _txn = self.txn_lock(sender, device, txn_id).await;
+        if let Some(id) = self.ctx.storage.event_for_txn(sender, device, txn_id).await? {
+            return Ok(id);
+        }
+        self.check_redaction(sender, room_id, event_id).await?;
+        let (_, rules) =
+            self.room_version(room_id).await?.ok_or_else(|| Error::not_found("Unknown room"))?;
+        let mut content = serde_json::Map::new();
+        if let Some(reason) = reason {
+            content.insert("reason".into(), Value::String(reason));
+        }
+        if rules.redaction.content_field_redacts {
+            content.insert("redacts".into(), Value::String(event_id.to_string()));
+        }
+        let mut template =
+            EventTemplate::new(TimelineEventType::RoomRedaction, Value::Object(content));
+        template.redacts = Some(event_id.to_owned());
+        let txn = Some((device.to_owned(), txn_id.to_owned()));
+        self.send_event(room_id, sender, &template, txn).await
+    }
+
+    /// A client may redact its own events, or others' with the `redact` power level (spec:
+    /// client-server-api "Redactions"); the target must be an event of this room.
+    async fn check_redaction(
+        &self,
+        sender: &UserId,
+        room_id: &RoomId,
+        target: &EventId,
+    ) -> Result<()> {
+        let event = self.pdu(target).await?.filter(|e| e.room_id == room_id);
+        let Some(event) = event else { return Err(Error::not_found("Event not found")) };
+        if event.sender != sender && !self.has_power(room_id, sender, "redact").await? {
+            return Err(Error::forbidden("You may not redact other users' events in this room"));
+        }
+        Ok(())
+    }
+
+    /// Serialize sends of one transaction ID, so a retry racing the first attempt waits for it.
+    async fn txn_lock(
+        &self,
+        sender: &UserId,
+        device: &DeviceId,
+        txn_id: &TransactionId,
+    ) -> TxnGuard<'_> {
+        let key = format!("{sender}\u{0}{device}\u{0}{txn_id}");
+        let lock = self.txn_locks.lock().entry(key.clone()).or_default().clone();
+        let guard = lock.clone().lock_owned().await;
+        TxnGuard { service: self, key, _guard: guard, lock }
+    }
+}
+
+pub(crate) struct TxnGuard<'a> {
+    service: &'a Service,
+    key: String,
+    _guard: tokio::sync::OwnedMutexGuard<()>,
+    lock: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl Drop for TxnGuard<'_> {
+    fn drop(&mut self) {
+        let mut locks = self.service.txn_locks.lock();
+        // The map's reference, ours and our guard's: nobody else waits.
+        if Arc::strong_count(&self.lock) <= 3 {
+            locks.remove(&self.key);
+        }
+    }
+}

@@ -1,0 +1,159 @@
+//! Membership: invite, join, leave, forget, kick, ban, unban, knock, restricted joins.
+
+use serde_json::json;
+
+use crate::{
+    common::{TestServer, assert_error},
+    rooms::{create_room, enc},
+};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invite_join_leave_forget() {
+    let server = TestServer::start().await;
+    let alice = server.register("alice").await;
+    let bob = server.register("bob").await;
+    let room = enc(&create_room(&alice, json!({})).await);
+    let base = format!("/_matrix/client/v3/rooms/{room}");
+    // Private room: bob cannot join uninvited.
+    assert_error(&bob.post(&format!("{base}/join"), json!({})).await, 403, "M_FORBIDDEN");
+    let (status, body) =
+        alice.post(&format!("{base}/invite"), json!({"user_id": bob.user_id})).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = bob.post(&format!("{base}/join"), json!({})).await;
+    assert_eq!(status, 200, "{body}");
+    let (_, rooms) = bob.get("/_matrix/client/v3/joined_rooms").await;
+    assert_eq!(rooms["joined_rooms"].as_array().unwrap().len(), 1);
+    let (status, members) = bob.get(&format!("{base}/joined_members")).await;
+    assert_eq!(status, 200, "{members}");
+    assert_eq!(members["joined"].as_object().unwrap().len(), 2);
+    let (status, members) = bob.get(&format!("{base}/members?membership=join")).await;
+    assert_eq!(status, 200, "{members}");
+    assert_eq!(members["chunk"].as_array().unwrap().len(), 2);
+
+    // Forgetting needs leaving first.
+    assert_error(&bob.post(&format!("{base}/forget"), json!({})).await, 400, "M_UNKNOWN");
+    let (status, _) = bob.post(&format!("{base}/leave"), json!({})).await;
+    assert_eq!(status, 200);
+    assert_error(&bob.post(&format!("{base}/leave"), json!({})).await, 403, "M_FORBIDDEN");
+    let (status, _) = bob.post(&format!("{base}/forget"), json!({})).await;
+    assert_eq!(status, 200);
+    let (_, rooms) = bob.get("/_matrix/client/v3/joined_rooms").await;
+    assert!(rooms["joined_rooms"].as_array().unwrap().is_empty());
+    let (status, members) = alice.get(&format!("{base}/members?not_membership=leave")).await;
+    assert_eq!(status, 200);
+    assert_eq!(members["chunk"].as_array().unwrap().len(), 1);
+    // Unknown rooms.
+    assert_error(
+        &bob.post("/_matrix/client/v3/rooms/%21nope%3Alocalhost/join", json!({})).await,
+        404,
+        "M_NOT_FOUND",
+    );
+    assert_error(
+        &bob.post("/_matrix/client/v3/join/%23nope%3Aelsewhere.org", json!({})).await,
+        404,
+        "M_NOT_FOUND",
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kick_ban_unban_need_power() {
+    let server = TestServer::start().await;
+    let alice = server.register("alice").await;
+    let bob = server.register("bob").await;
+    let carol = server.register("carol").await;
+    for version in ["10", "12"] {
+        let room =
+            enc(&create_room(&alice, json!({"preset": "public_chat", "room_version": version}))
+                .await);
+        let base = format!("/_matrix/client/v3/rooms/{room}");
+        for u in [&bob, &carol] {
+            let (status, _) = u.post(&format!("{base}/join"), json!({})).await;
+            assert_eq!(status, 200);
+        }
+        // Bob (power 0) may not kick or ban carol.
+        assert_error(
+            &bob.post(&format!("{base}/kick"), json!({"user_id": carol.user_id})).await,
+            403,
+            "M_FORBIDDEN",
+        );
+        assert_error(
+            &bob.post(&format!("{base}/ban"), json!({"user_id": carol.user_id})).await,
+            403,
+            "M_FORBIDDEN",
+        );
+        // Nor the creator, who in v12 has infinite power and before is at 100.
+        assert_error(
+            &bob.post(&format!("{base}/kick"), json!({"user_id": alice.user_id})).await,
+            403,
+            "M_FORBIDDEN",
+        );
+        let (status, body) = alice
+            .post(&format!("{base}/kick"), json!({"user_id": carol.user_id, "reason": "r"}))
+            .await;
+        assert_eq!(status, 200, "v{version}: {body}");
+        let (status, _) =
+            alice.post(&format!("{base}/ban"), json!({"user_id": carol.user_id})).await;
+        assert_eq!(status, 200);
+        assert_error(&carol.post(&format!("{base}/join"), json!({})).await, 403, "M_FORBIDDEN");
+        assert_error(
+            &alice.post(&format!("{base}/unban"), json!({"user_id": bob.user_id})).await,
+            403,
+            "M_FORBIDDEN",
+        );
+        let (status, _) =
+            alice.post(&format!("{base}/unban"), json!({"user_id": carol.user_id})).await;
+        assert_eq!(status, 200);
+        let (status, _) = carol.post(&format!("{base}/join"), json!({})).await;
+        assert_eq!(status, 200);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn knock_and_restricted_joins() {
+    let server = TestServer::start().await;
+    let alice = server.register("alice").await;
+    let bob = server.register("bob").await;
+    // Knocking: v7+ with join_rule knock.
+    let knock_rules =
+        json!([{"type": "m.room.join_rules", "state_key": "", "content": {"join_rule": "knock"}}]);
+    let room = create_room(&alice, json!({"initial_state": knock_rules})).await;
+    let (status, body) = bob
+        .post(&format!("/_matrix/client/v3/knock/{}", enc(&room)), json!({"reason": "hi"}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (_, members) = alice
+        .get(&format!("/_matrix/client/v3/rooms/{}/members?membership=knock", enc(&room)))
+        .await;
+    assert_eq!(members["chunk"][0]["state_key"], bob.user_id);
+    // Knocking where the rule is invite fails.
+    let private = create_room(&alice, json!({})).await;
+    assert_error(
+        &bob.post(&format!("/_matrix/client/v3/knock/{}", enc(&private)), json!({})).await,
+        403,
+        "M_FORBIDDEN",
+    );
+
+    // Restricted: members of `space` may join.
+    let space = create_room(&alice, json!({"preset": "public_chat"})).await;
+    let rules = json!([{"type": "m.room.join_rules", "state_key": "", "content": {
+        "join_rule": "restricted", "allow": [{"type": "m.room_membership", "room_id": space}]}}]);
+    let restricted = enc(&create_room(&alice, json!({"initial_state": rules})).await);
+    assert_error(
+        &bob.post(&format!("/_matrix/client/v3/rooms/{restricted}/join"), json!({})).await,
+        403,
+        "M_FORBIDDEN",
+    );
+    let (status, _) =
+        bob.post(&format!("/_matrix/client/v3/rooms/{}/join", enc(&space)), json!({})).await;
+    assert_eq!(status, 200);
+    let (status, body) =
+        bob.post(&format!("/_matrix/client/v3/rooms/{restricted}/join"), json!({})).await;
+    assert_eq!(status, 200, "{body}");
+    let (_, event) = bob
+        .get(&format!(
+            "/_matrix/client/v3/rooms/{restricted}/state/m.room.member/{}",
+            enc(&bob.user_id)
+        ))
+        .await;
+    assert_eq!(event["join_authorised_via_users_server"], alice.user_id);
+}

@@ -1,0 +1,166 @@
+//! `/messages`, `/context`, `/event`, history visibility and redaction.
+
+use serde_json::{Value, json};
+
+use crate::{
+    common::{TestServer, assert_error},
+    rooms::{create_room, enc, send},
+};
+
+fn bodies(page: &Value) -> Vec<String> {
+    page["chunk"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["type"] == "m.room.message")
+        .map(|e| e["content"]["body"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paginate_both_ways_with_filters() {
+    let server = TestServer::start().await;
+    let alice = server.register("alice").await;
+    let room = enc(&create_room(&alice, json!({})).await);
+    for i in 0..5 {
+        send(&alice, &room, &format!("m{i}"), json!({"msgtype": "m.text", "body": format!("{i}")}))
+            .await;
+    }
+    let base = format!("/_matrix/client/v3/rooms/{room}/messages");
+    let filter = "filter=%7B%22types%22%3A%5B%22m.room.message%22%5D%7D";
+    let (status, page) = alice.get(&format!("{base}?dir=b&limit=2&{filter}")).await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(bodies(&page), ["4", "3"]);
+    let now = page["start"].as_str().unwrap().to_owned();
+    let end = page["end"].as_str().unwrap().to_owned();
+    let (_, page) = alice.get(&format!("{base}?dir=b&limit=10&from={end}&{filter}")).await;
+    assert_eq!(bodies(&page), ["2", "1", "0"]);
+    assert!(page.get("end").is_none(), "the start of the room is reached: {page}");
+    // Forwards from the start, up to a `to` token.
+    let (_, page) = alice.get(&format!("{base}?dir=f&limit=3&{filter}")).await;
+    assert_eq!(bodies(&page), ["0", "1", "2"]);
+    let after_two = page["end"].as_str().unwrap().to_owned();
+    let (_, page) = alice.get(&format!("{base}?dir=f&from={after_two}&to={end}&{filter}")).await;
+    assert!(bodies(&page).is_empty(), "nothing between the two tokens: {page}");
+    let (_, page) = alice.get(&format!("{base}?dir=f&from={after_two}&to={now}&{filter}")).await;
+    assert_eq!(bodies(&page), ["3", "4"]);
+    // not_types and lazy-loaded members.
+    let lazy = "filter=%7B%22not_types%22%3A%5B%22m.room.*%22%5D%7D";
+    let (_, page) = alice.get(&format!("{base}?dir=b&{lazy}")).await;
+    assert!(page["chunk"].as_array().unwrap().is_empty());
+    let lazy =
+        "filter=%7B%22lazy_load_members%22%3Atrue%2C%22types%22%3A%5B%22m.room.message%22%5D%7D";
+    let (_, page) = alice.get(&format!("{base}?dir=b&limit=1&{lazy}")).await;
+    assert_eq!(page["state"][0]["state_key"], alice.user_id);
+    assert_error(&alice.get(&format!("{base}?dir=b&from=garbage")).await, 400, "M_INVALID_PARAM");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_visibility_is_enforced() {
+    let server = TestServer::start().await;
+    let alice = server.register("alice").await;
+    let bob = server.register("bob").await;
+    let room = enc(&create_room(&alice, json!({"preset": "public_chat"})).await);
+    let path = format!("/_matrix/client/v3/rooms/{room}/state/m.room.history_visibility");
+    let (status, _) = alice.put(&path, json!({"history_visibility": "joined"})).await;
+    assert_eq!(status, 200);
+    let secret = send(&alice, &room, "s", json!({"msgtype": "m.text", "body": "before bob"})).await;
+    // Not a member: no access at all.
+    assert_error(
+        &bob.get(&format!("/_matrix/client/v3/rooms/{room}/messages?dir=b")).await,
+        403,
+        "M_FORBIDDEN",
+    );
+    let (status, _) = bob.post(&format!("/_matrix/client/v3/rooms/{room}/join"), json!({})).await;
+    assert_eq!(status, 200);
+    send(&alice, &room, "p", json!({"msgtype": "m.text", "body": "after bob"})).await;
+    let (_, page) = bob.get(&format!("/_matrix/client/v3/rooms/{room}/messages?dir=b")).await;
+    assert_eq!(bodies(&page), ["after bob"]);
+    assert_error(
+        &bob.get(&format!("/_matrix/client/v3/rooms/{room}/event/{}", enc(&secret))).await,
+        404,
+        "M_NOT_FOUND",
+    );
+    assert_error(
+        &bob.get(&format!("/_matrix/client/v3/rooms/{room}/context/{}", enc(&secret))).await,
+        404,
+        "M_NOT_FOUND",
+    );
+    // Visibility is the one in force at each event: a later change does not open the past.
+    let (status, _) = alice.put(&path, json!({"history_visibility": "shared"})).await;
+    assert_eq!(status, 200);
+    let (_, page) = bob.get(&format!("/_matrix/client/v3/rooms/{room}/messages?dir=b")).await;
+    assert_eq!(bodies(&page), ["after bob"]);
+    // `shared` (the default): what was said before one joined is visible once joined.
+    let shared = enc(&create_room(&alice, json!({"preset": "public_chat"})).await);
+    let early = send(&alice, &shared, "e", json!({"msgtype": "m.text", "body": "early"})).await;
+    let (status, _) = bob.post(&format!("/_matrix/client/v3/rooms/{shared}/join"), json!({})).await;
+    assert_eq!(status, 200);
+    send(&alice, &shared, "l", json!({"msgtype": "m.text", "body": "late"})).await;
+    let (_, page) = bob.get(&format!("/_matrix/client/v3/rooms/{shared}/messages?dir=b")).await;
+    assert_eq!(bodies(&page), ["late", "early"]);
+    let (status, ctx) = bob
+        .get(&format!("/_matrix/client/v3/rooms/{shared}/context/{}?limit=4", enc(&early)))
+        .await;
+    assert_eq!(status, 200, "{ctx}");
+    assert_eq!(ctx["event"]["event_id"], early);
+    assert_eq!(ctx["events_after"].as_array().unwrap().last().unwrap()["content"]["body"], "late");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redactions_follow_the_room_version() {
+    let server = TestServer::start().await;
+    let alice = server.register("alice").await;
+    let bob = server.register("bob").await;
+    for version in ["1", "10", "11", "12"] {
+        let room =
+            enc(&create_room(&alice, json!({"preset": "public_chat", "room_version": version}))
+                .await);
+        let (status, _) =
+            bob.post(&format!("/_matrix/client/v3/rooms/{room}/join"), json!({})).await;
+        assert_eq!(status, 200);
+        let event = send(
+            &alice,
+            &room,
+            &format!("r{version}"),
+            json!({"msgtype": "m.text", "body": "oops"}),
+        )
+        .await;
+        let path = format!("/_matrix/client/v3/rooms/{room}/redact/{}/t{version}", enc(&event));
+        assert_error(&bob.put(&path, json!({})).await, 403, "M_FORBIDDEN");
+        let (status, body) = alice.put(&path, json!({"reason": "typo"})).await;
+        assert_eq!(status, 200, "v{version}: {body}");
+        let (_, served) =
+            alice.get(&format!("/_matrix/client/v3/rooms/{room}/event/{}", enc(&event))).await;
+        assert_eq!(served["content"], json!({}), "v{version}: {served}");
+        assert_eq!(served["unsigned"]["redacted_because"]["content"]["reason"], "typo");
+        // The algorithms differ on what create content keeps: all of it since v11.
+        let (_, state) = alice.get(&format!("/_matrix/client/v3/rooms/{room}/state")).await;
+        assert!(state.as_array().unwrap().iter().any(|e| e["type"] == "m.room.create"));
+    }
+    let room = enc(&create_room(&alice, json!({})).await);
+    assert_error(
+        &alice.put(&format!("/_matrix/client/v3/rooms/{room}/redact/%24nope/x"), json!({})).await,
+        404,
+        "M_NOT_FOUND",
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn state_and_history_survive_restart() {
+    let mut server = TestServer::start().await;
+    let alice = server.register("alice").await;
+    let room = enc(&create_room(&alice, json!({"name": "kept", "room_alias_name": "kept"})).await);
+    send(&alice, &room, "1", json!({"msgtype": "m.text", "body": "persisted"})).await;
+    server.restart().await;
+    let (_, page) = alice.get(&format!("/_matrix/client/v3/rooms/{room}/messages?dir=b")).await;
+    assert_eq!(bodies(&page), ["persisted"]);
+    let (status, name) =
+        alice.get(&format!("/_matrix/client/v3/rooms/{room}/state/m.room.name")).await;
+    assert_eq!(status, 200);
+    assert_eq!(name["name"], "kept");
+    // The head reloads from the database and building continues.
+    send(&alice, &room, "2", json!({"msgtype": "m.text", "body": "after"})).await;
+    let (status, body) = alice.post("/_matrix/client/v3/join/%23kept%3Alocalhost", json!({})).await;
+    assert_eq!(status, 200, "{body}");
+}

@@ -1,0 +1,261 @@
+//! Room creation, sending events, reading state and events.
+
+use serde_json::{Value, json};
+
+use crate::common::{TestServer, User, assert_error};
+
+pub(crate) async fn create_room(user: &User, body: Value) -> String {
+    let (status, body) = user.post("/_matrix/client/v3/createRoom", body).await;
+    assert_eq!(status, 200, "createRoom: {body}");
+    body["room_id"].as_str().expect("room_id").to_owned()
+}
+
+pub(crate) async fn send(user: &User, room: &str, txn: &str, body: Value) -> String {
+    let path = format!("/_matrix/client/v3/rooms/{room}/send/m.room.message/{txn}");
+    let (status, body) = user.put(&path, body).await;
+    assert_eq!(status, 200, "send: {body}");
+    body["event_id"].as_str().expect("event_id").to_owned()
+}
+
+pub(crate) fn enc(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('/', "%2F")
+        .replace('+', "%2B")
+        .replace('#', "%23")
+        .replace('!', "%21")
+        .replace('$', "%24")
+        .replace(':', "%3A")
+        .replace('@', "%40")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_room_sets_up_state_in_spec_order() {
+    let server = TestServer::start().await;
+    let alice = server.register("alice").await;
+    let bob = server.register("bob").await;
+    let room = create_room(
+        &alice,
+        json!({
+            "name": "Hearth", "topic": "fire", "preset": "public_chat",
+            "room_alias_name": "hearth", "invite": [bob.user_id],
+            "initial_state": [{"type": "m.room.encryption", "state_key": "", "content": {"algorithm": "m.megolm.v1.aes-sha2"}}],
+            "power_level_content_override": {"events_default": 10},
+            "creation_content": {"m.federate": false},
+        }),
+    )
+    .await;
+    // v12 by default: the room ID is the create event's hash, without a server part.
+    assert!(!room.contains(':'), "{room}");
+    let (status, state) =
+        alice.get(&format!("/_matrix/client/v3/rooms/{}/state", enc(&room))).await;
+    assert_eq!(status, 200, "{state}");
+    let find = |kind: &str, key: &str| {
+        state
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["type"] == kind && e["state_key"] == key)
+            .cloned()
+    };
+    let create = find("m.room.create", "").expect("create");
+    assert_eq!(create["content"]["room_version"], "12");
+    assert_eq!(create["content"]["m.federate"], false);
+    assert_eq!(find("m.room.name", "").unwrap()["content"]["name"], "Hearth");
+    assert_eq!(find("m.room.topic", "").unwrap()["content"]["topic"], "fire");
+    assert_eq!(find("m.room.join_rules", "").unwrap()["content"]["join_rule"], "public");
+    assert_eq!(
+        find("m.room.canonical_alias", "").unwrap()["content"]["alias"],
+        "#hearth:localhost"
+    );
+    assert_eq!(find("m.room.power_levels", "").unwrap()["content"]["events_default"], 10);
+    assert!(find("m.room.encryption", "").is_some());
+    assert_eq!(find("m.room.member", &bob.user_id).unwrap()["content"]["membership"], "invite");
+    assert_eq!(find("m.room.member", &alice.user_id).unwrap()["content"]["membership"], "join");
+
+    // The order the spec lists: create, creator's join, power levels, alias, preset, ...
+    let (status, page) = alice
+        .get(&format!("/_matrix/client/v3/rooms/{}/messages?dir=f&limit=50", enc(&room)))
+        .await;
+    assert_eq!(status, 200, "{page}");
+    let kinds: Vec<&str> =
+        page["chunk"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "m.room.create",
+            "m.room.member",
+            "m.room.power_levels",
+            "m.room.canonical_alias",
+            "m.room.join_rules",
+            "m.room.history_visibility",
+            "m.room.guest_access",
+            "m.room.encryption",
+            "m.room.name",
+            "m.room.topic",
+            "m.room.member"
+        ]
+    );
+    // The alias resolves for joining.
+    let (status, body) = bob.post("/_matrix/client/v3/join/%23hearth:localhost", json!({})).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["room_id"], room);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_room_refuses_bad_input() {
+    let server = TestServer::start().await;
+    let alice = server.register("alice").await;
+    let path = "/_matrix/client/v3/createRoom";
+    assert_error(
+        &alice.post(path, json!({"room_version": "999"})).await,
+        400,
+        "M_UNSUPPORTED_ROOM_VERSION",
+    );
+    create_room(&alice, json!({"room_alias_name": "taken"})).await;
+    assert_error(
+        &alice.post(path, json!({"room_alias_name": "taken"})).await,
+        400,
+        "M_ROOM_IN_USE",
+    );
+    assert_error(
+        &alice.post(path, json!({"room_alias_name": "a b"})).await,
+        400,
+        "M_INVALID_PARAM",
+    );
+    let bad_state = json!({"initial_state": [{"type": "m.room.join_rules", "state_key": "", "content": {"join_rule": 5}}]});
+    assert_error(&alice.post(path, bad_state).await, 400, "M_BAD_JSON");
+    // Nothing half-made: alice is in exactly the one room created above.
+    let (_, rooms) = alice.get("/_matrix/client/v3/joined_rooms").await;
+    assert_eq!(rooms["joined_rooms"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_room_version_can_be_created_and_used() {
+    let server = TestServer::start().await;
+    let alice = server.register("alice").await;
+    for version in 1..=12 {
+        let room =
+            create_room(&alice, json!({"room_version": version.to_string(), "name": "v"})).await;
+        let event = send(
+            &alice,
+            &enc(&room),
+            &format!("t{version}"),
+            json!({"msgtype": "m.text", "body": "hi"}),
+        )
+        .await;
+        let (status, body) = alice
+            .get(&format!("/_matrix/client/v3/rooms/{}/event/{}", enc(&room), enc(&event)))
+            .await;
+        assert_eq!(status, 200, "v{version}: {body}");
+        assert_eq!(body["content"]["body"], "hi");
+        assert_eq!(body["unsigned"]["transaction_id"], format!("t{version}"));
+        if version < 3 {
+            assert!(
+                event.ends_with(":localhost"),
+                "v{version} event IDs carry the server: {event}"
+            );
+        } else {
+            assert!(!event.contains(':'), "v{version} event IDs are hashes: {event}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn send_is_idempotent_per_device_and_txn() {
+    let server = TestServer::start().await;
+    let alice = server.register("alice").await;
+    let room = enc(&create_room(&alice, json!({})).await);
+    let first = send(&alice, &room, "same", json!({"msgtype": "m.text", "body": "one"})).await;
+    let again = send(&alice, &room, "same", json!({"msgtype": "m.text", "body": "two"})).await;
+    assert_eq!(first, again);
+    let other = send(&alice, &room, "other", json!({"msgtype": "m.text", "body": "two"})).await;
+    assert_ne!(first, other);
+    let (_, page) =
+        alice.get(&format!("/_matrix/client/v3/rooms/{room}/messages?dir=b&limit=10")).await;
+    let bodies: Vec<&Value> = page["chunk"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["type"] == "m.room.message")
+        .collect();
+    assert_eq!(bodies.len(), 2, "stored once: {page}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn state_put_and_get() {
+    let server = TestServer::start().await;
+    let alice = server.register("alice").await;
+    let bob = server.register("bob").await;
+    let room = enc(&create_room(&alice, json!({"preset": "public_chat"})).await);
+    let path = format!("/_matrix/client/v3/rooms/{room}/state/m.room.topic");
+    let (status, body) = alice.put(&path, json!({"topic": "one"})).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = alice.put(&format!("{path}/"), json!({"topic": "two"})).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = alice.get(&path).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body, json!({"topic": "two"}));
+    let (status, body) = alice.get(&format!("{path}?format=event")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["unsigned"]["prev_content"]["topic"], "one");
+    assert!(body["unsigned"]["replaces_state"].is_string());
+
+    // Custom state with a key, and errors.
+    let (status, _) = alice
+        .put(&format!("/_matrix/client/v3/rooms/{room}/state/org.example/k"), json!({"a": 1}))
+        .await;
+    assert_eq!(status, 200);
+    assert_error(
+        &alice.get(&format!("/_matrix/client/v3/rooms/{room}/state/org.example/nope")).await,
+        404,
+        "M_NOT_FOUND",
+    );
+    assert_error(&bob.get(&path).await, 403, "M_FORBIDDEN");
+    assert_error(&bob.put(&path, json!({"topic": "x"})).await, 403, "M_FORBIDDEN");
+    let bad = alice
+        .put(
+            &format!("/_matrix/client/v3/rooms/{room}/state/m.room.member/not-a-user"),
+            json!({"membership": "join"}),
+        )
+        .await;
+    assert_error(&bad, 400, "M_BAD_JSON");
+    let bad = alice
+        .put(
+            &format!("/_matrix/client/v3/rooms/{room}/state/m.room.member/{}", enc(&alice.user_id)),
+            json!({"membership": "dancing"}),
+        )
+        .await;
+    assert_error(&bad, 400, "M_BAD_JSON");
+    // Bob joins; he lacks the power to change the topic.
+    let (status, _) = bob.post(&format!("/_matrix/client/v3/rooms/{room}/join"), json!({})).await;
+    assert_eq!(status, 200);
+    let denied = bob.put(&path, json!({"topic": "x"})).await;
+    assert_error(&denied, 403, "M_FORBIDDEN");
+    assert!(denied.1["error"].as_str().unwrap().contains("power"), "{}", denied.1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_rooms_and_events_and_oversized_events() {
+    let server = TestServer::start().await;
+    let alice = server.register("alice").await;
+    let room = enc(&create_room(&alice, json!({})).await);
+    let unknown = "%21nope%3Alocalhost";
+    assert_error(
+        &alice
+            .put(&format!("/_matrix/client/v3/rooms/{unknown}/send/m.room.message/1"), json!({}))
+            .await,
+        404,
+        "M_NOT_FOUND",
+    );
+    assert_error(
+        &alice.get(&format!("/_matrix/client/v3/rooms/{room}/event/%24nope")).await,
+        404,
+        "M_NOT_FOUND",
+    );
+    let big = json!({"msgtype": "m.text", "body": "x".repeat(70_000)});
+    assert_error(
+        &alice.put(&format!("/_matrix/client/v3/rooms/{room}/send/m.room.message/big"), big).await,
+        413,
+        "M_TOO_LARGE",
+    );
+}
