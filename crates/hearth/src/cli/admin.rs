@@ -57,7 +57,7 @@ fn open(config: Config) -> Result<Arc<Services>, String> {
     check_data_dir(&config, true).map_err(|e| e.to_string())?;
     let storage =
         hearth_storage::open_sqlite(&config.database_path(), 1).map_err(|e| e.to_string())?;
-    Ok(Services::new(Arc::new(config), storage))
+    Services::new(Arc::new(config), storage).map_err(|e| e.to_string())
 }
 
 /// `NAME` is a localpart or a full user ID of this server. New names follow the
