@@ -38,7 +38,7 @@ async fn create_version(
     State(s): State<AppState>,
     req: Ruma<create_backup_version::v3::Request>,
 ) -> Res<create_backup_version::v3::Response> {
-    let version = s.e2ee.create_backup_version(&req.session().user_id, &req.algorithm).await?;
+    let version = s.e2ee.create_backup_version(req.session(), &req.algorithm).await?;
     Ok(create_backup_version::v3::Response::new(version).into())
 }
 
@@ -47,7 +47,7 @@ async fn latest_version(
     req: Ruma<get_latest_backup_info::v3::Request>,
 ) -> Res<get_latest_backup_info::v3::Response> {
     let BackupInfo { algorithm, count, etag, version } =
-        s.e2ee.backup_info(&req.session().user_id, None).await?;
+        s.e2ee.backup_info(req.session(), None).await?;
     Ok(get_latest_backup_info::v3::Response::new(algorithm, count, etag, version).into())
 }
 
@@ -56,7 +56,7 @@ async fn get_version(
     req: Ruma<get_backup_info::v3::Request>,
 ) -> Res<get_backup_info::v3::Response> {
     let BackupInfo { algorithm, count, etag, version } =
-        s.e2ee.backup_info(&req.session().user_id, Some(&req.version)).await?;
+        s.e2ee.backup_info(req.session(), Some(&req.version)).await?;
     Ok(get_backup_info::v3::Response::new(algorithm, count, etag, version).into())
 }
 
@@ -64,7 +64,7 @@ async fn update_version(
     State(s): State<AppState>,
     req: Ruma<update_backup_version::v3::Request>,
 ) -> Res<update_backup_version::v3::Response> {
-    s.e2ee.update_backup_version(&req.session().user_id, &req.version, &req.algorithm).await?;
+    s.e2ee.update_backup_version(req.session(), &req.version, &req.algorithm).await?;
     Ok(update_backup_version::v3::Response::new().into())
 }
 
@@ -72,7 +72,7 @@ async fn delete_version(
     State(s): State<AppState>,
     req: Ruma<delete_backup_version::v3::Request>,
 ) -> Res<delete_backup_version::v3::Response> {
-    s.e2ee.delete_backup_version(&req.session().user_id, &req.version).await?;
+    s.e2ee.delete_backup_version(req.session(), &req.version).await?;
     Ok(delete_backup_version::v3::Response::new().into())
 }
 
@@ -80,10 +80,10 @@ async fn put_keys(
     State(s): State<AppState>,
     req: Ruma<add_backup_keys::v3::Request>,
 ) -> Res<add_backup_keys::v3::Response> {
-    let user = req.session().user_id.clone();
+    let session = req.session().clone();
     let body = req.body;
     let rooms: RoomKeys = body.rooms.into_iter().map(|(room, b)| (room, b.sessions)).collect();
-    let (etag, count) = s.e2ee.put_room_keys(&user, &body.version, &rooms).await?;
+    let (etag, count) = s.e2ee.put_room_keys(&session, &body.version, &rooms).await?;
     Ok(add_backup_keys::v3::Response::new(etag, count).into())
 }
 
@@ -91,10 +91,10 @@ async fn put_room_keys(
     State(s): State<AppState>,
     req: Ruma<add_backup_keys_for_room::v3::Request>,
 ) -> Res<add_backup_keys_for_room::v3::Response> {
-    let user = req.session().user_id.clone();
+    let session = req.session().clone();
     let body = req.body;
     let rooms = RoomKeys::from([(body.room_id, body.sessions)]);
-    let (etag, count) = s.e2ee.put_room_keys(&user, &body.version, &rooms).await?;
+    let (etag, count) = s.e2ee.put_room_keys(&session, &body.version, &rooms).await?;
     Ok(add_backup_keys_for_room::v3::Response::new(etag, count).into())
 }
 
@@ -102,10 +102,10 @@ async fn put_session_key(
     State(s): State<AppState>,
     req: Ruma<add_backup_keys_for_session::v3::Request>,
 ) -> Res<add_backup_keys_for_session::v3::Response> {
-    let user = req.session().user_id.clone();
+    let session = req.session().clone();
     let body = req.body;
     let rooms = RoomKeys::from([(body.room_id, [(body.session_id, body.session_data)].into())]);
-    let (etag, count) = s.e2ee.put_room_keys(&user, &body.version, &rooms).await?;
+    let (etag, count) = s.e2ee.put_room_keys(&session, &body.version, &rooms).await?;
     Ok(add_backup_keys_for_session::v3::Response::new(etag, count).into())
 }
 
@@ -113,7 +113,7 @@ async fn get_keys(
     State(s): State<AppState>,
     req: Ruma<get_backup_keys::v3::Request>,
 ) -> Res<get_backup_keys::v3::Response> {
-    let rooms = s.e2ee.room_keys(&req.session().user_id, &req.version, ALL).await?;
+    let rooms = s.e2ee.room_keys(req.session(), &req.version, ALL).await?;
     let rooms = rooms.into_iter().map(|(room, sessions)| (room, RoomKeyBackup::new(sessions)));
     Ok(get_backup_keys::v3::Response::new(rooms.collect()).into())
 }
@@ -123,7 +123,7 @@ async fn get_room_keys(
     req: Ruma<get_backup_keys_for_room::v3::Request>,
 ) -> Res<get_backup_keys_for_room::v3::Response> {
     let scope = RoomKeysScope { room_id: Some(&req.room_id), session_id: None };
-    let mut rooms = s.e2ee.room_keys(&req.session().user_id, &req.version, scope).await?;
+    let mut rooms = s.e2ee.room_keys(req.session(), &req.version, scope).await?;
     let sessions = rooms.remove(&req.room_id).unwrap_or_default();
     Ok(get_backup_keys_for_room::v3::Response::new(sessions).into())
 }
@@ -132,8 +132,8 @@ async fn get_session_key(
     State(s): State<AppState>,
     req: Ruma<get_backup_keys_for_session::v3::Request>,
 ) -> Res<get_backup_keys_for_session::v3::Response> {
-    let user = &req.session().user_id;
-    let key = s.e2ee.room_key(user, &req.version, &req.room_id, &req.session_id).await?;
+    let session = req.session();
+    let key = s.e2ee.room_key(session, &req.version, &req.room_id, &req.session_id).await?;
     Ok(get_backup_keys_for_session::v3::Response::new(key).into())
 }
 
@@ -141,7 +141,7 @@ async fn delete_keys(
     State(s): State<AppState>,
     req: Ruma<delete_backup_keys::v3::Request>,
 ) -> Res<delete_backup_keys::v3::Response> {
-    let (etag, count) = s.e2ee.delete_room_keys(&req.session().user_id, &req.version, ALL).await?;
+    let (etag, count) = s.e2ee.delete_room_keys(req.session(), &req.version, ALL).await?;
     Ok(delete_backup_keys::v3::Response::new(etag, count).into())
 }
 
@@ -150,8 +150,7 @@ async fn delete_room_keys(
     req: Ruma<delete_backup_keys_for_room::v3::Request>,
 ) -> Res<delete_backup_keys_for_room::v3::Response> {
     let scope = RoomKeysScope { room_id: Some(&req.room_id), session_id: None };
-    let (etag, count) =
-        s.e2ee.delete_room_keys(&req.session().user_id, &req.version, scope).await?;
+    let (etag, count) = s.e2ee.delete_room_keys(req.session(), &req.version, scope).await?;
     Ok(delete_backup_keys_for_room::v3::Response::new(etag, count).into())
 }
 
@@ -160,7 +159,6 @@ async fn delete_session_key(
     req: Ruma<delete_backup_keys_for_session::v3::Request>,
 ) -> Res<delete_backup_keys_for_session::v3::Response> {
     let scope = RoomKeysScope { room_id: Some(&req.room_id), session_id: Some(&req.session_id) };
-    let (etag, count) =
-        s.e2ee.delete_room_keys(&req.session().user_id, &req.version, scope).await?;
+    let (etag, count) = s.e2ee.delete_room_keys(req.session(), &req.version, scope).await?;
     Ok(delete_backup_keys_for_session::v3::Response::new(etag, count).into())
 }

@@ -32,7 +32,7 @@ async fn put(
             fallback_keys: &req.fallback_keys,
         },
     };
-    s.e2ee.put_dehydrated_device(&req.session().user_id, device).await?;
+    s.e2ee.put_dehydrated_device(req.session(), device).await?;
     Ok(put_dehydrated_device::unstable::Response::new(req.device_id.clone()).into())
 }
 
@@ -40,7 +40,7 @@ async fn get(
     State(s): State<AppState>,
     req: Ruma<get_dehydrated_device::unstable::Request>,
 ) -> Res<get_dehydrated_device::unstable::Response> {
-    let (device_id, data) = s.e2ee.dehydrated_device(&req.session().user_id).await?;
+    let (device_id, data) = s.e2ee.dehydrated_device(req.session()).await?;
     Ok(get_dehydrated_device::unstable::Response::new(device_id, data).into())
 }
 
@@ -48,7 +48,7 @@ async fn delete(
     State(s): State<AppState>,
     req: Ruma<delete_dehydrated_device::unstable::Request>,
 ) -> Res<delete_dehydrated_device::unstable::Response> {
-    let device_id = s.e2ee.delete_dehydrated_device(&req.session().user_id).await?;
+    let device_id = s.e2ee.delete_dehydrated_device(req.session()).await?;
     Ok(delete_dehydrated_device::unstable::Response::new(device_id).into())
 }
 
@@ -56,9 +56,9 @@ async fn events(
     State(s): State<AppState>,
     req: Ruma<get_events::unstable::Request>,
 ) -> Res<get_events::unstable::Response> {
-    let user = &req.session().user_id;
+    let session = req.session();
     let (events, next_batch) =
-        s.e2ee.dehydrated_device_events(user, &req.device_id, req.next_batch.as_deref()).await?;
+        s.e2ee.dehydrated_device_events(session, &req.device_id, req.next_batch.as_deref()).await?;
     let mut response = get_events::unstable::Response::new(events);
     response.next_batch = Some(next_batch);
     Ok(response.into())

@@ -77,7 +77,7 @@ async fn upload_signing(
         self_signing_key: req.self_signing_key.as_ref(),
         user_signing_key: req.user_signing_key.as_ref(),
     };
-    services.e2ee.upload_signing_keys(&req.session().user_id, upload).await?;
+    services.e2ee.upload_signing_keys(req.session(), upload).await?;
     Ok(upload_signing_keys::v3::Response::new().into())
 }
 
@@ -85,8 +85,7 @@ async fn upload_signatures(
     State(services): State<AppState>,
     req: Ruma<upload_signatures::v3::Request>,
 ) -> Result<RumaResponse<upload_signatures::v3::Response>, ApiError> {
-    let failures =
-        services.e2ee.upload_signatures(&req.session().user_id, &req.signed_keys).await?;
+    let failures = services.e2ee.upload_signatures(req.session(), &req.signed_keys).await?;
     let mut response = upload_signatures::v3::Response::new();
     response.failures = failures;
     Ok(response.into())

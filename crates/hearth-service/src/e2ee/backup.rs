@@ -11,7 +11,8 @@ use ruma::{
     serde::Raw,
 };
 
-use super::{Service, keys::raw_json};
+use super::{Service, keys::raw_json, no_guests};
+use crate::accounts::Session;
 
 /// A backup version as `GET /room_keys/version` shows it.
 #[derive(Debug)]
@@ -28,16 +29,24 @@ pub type RoomKeys = BTreeMap<OwnedRoomId, BTreeMap<String, Raw<KeyBackupData>>>;
 impl Service {
     pub async fn create_backup_version(
         &self,
-        user: &UserId,
+        session: &Session,
         algorithm: &Raw<BackupAlgorithm>,
     ) -> Result<String> {
+        no_guests(session)?;
+        let user = &session.user_id;
         let (algorithm, auth_data) = parse_algorithm(algorithm)?;
         let version = self.ctx.storage.create_backup_version(user, algorithm, auth_data).await?;
         Ok(version.to_string())
     }
 
     /// The named version, or the current one for `None`; `M_NOT_FOUND` if there is none.
-    pub async fn backup_info(&self, user: &UserId, version: Option<&str>) -> Result<BackupInfo> {
+    pub async fn backup_info(
+        &self,
+        session: &Session,
+        version: Option<&str>,
+    ) -> Result<BackupInfo> {
+        no_guests(session)?;
+        let user = &session.user_id;
         let number = version.map(parse_version).transpose()?;
         let record = self.ctx.storage.backup_version(user, number).await?;
         let record = record.filter(|r| !r.deleted).ok_or_else(unknown_version)?;
@@ -48,10 +57,12 @@ impl Service {
     /// must be the one in the path.
     pub async fn update_backup_version(
         &self,
-        user: &UserId,
+        session: &Session,
         version: &str,
         algorithm: &Raw<BackupAlgorithm>,
     ) -> Result<()> {
+        no_guests(session)?;
+        let user = &session.user_id;
         let number = parse_version(version)?;
         let body_version = algorithm.get_field::<String>("version").ok().flatten();
         if body_version.is_some_and(|v| v != version) {
@@ -71,7 +82,9 @@ impl Service {
     }
 
     /// Spec: deleting a version that was already deleted succeeds.
-    pub async fn delete_backup_version(&self, user: &UserId, version: &str) -> Result<()> {
+    pub async fn delete_backup_version(&self, session: &Session, version: &str) -> Result<()> {
+        no_guests(session)?;
+        let user = &session.user_id;
         let number = parse_version(version)?;
         if !self.ctx.storage.delete_backup_version(user, number).await? {
             return Err(unknown_version());
@@ -83,10 +96,12 @@ impl Service {
     /// session. Returns the new `(etag, count)`.
     pub async fn put_room_keys(
         &self,
-        user: &UserId,
+        session: &Session,
         version: &str,
         rooms: &RoomKeys,
     ) -> Result<(String, UInt)> {
+        no_guests(session)?;
+        let user = &session.user_id;
         let mut keys = Vec::new();
         for (room_id, sessions) in rooms {
             for (session_id, data) in sessions {
@@ -101,10 +116,12 @@ impl Service {
     /// Keys of a version (current or not): all, a room's, or one session's.
     pub async fn room_keys(
         &self,
-        user: &UserId,
+        session: &Session,
         version: &str,
         scope: RoomKeysScope<'_>,
     ) -> Result<RoomKeys> {
+        no_guests(session)?;
+        let user = &session.user_id;
         let number = self.live_version(user, version).await?;
         let mut rooms = RoomKeys::new();
         for key in self.ctx.storage.room_keys(user, number, scope).await? {
@@ -117,23 +134,25 @@ impl Service {
     /// One session's key; `M_NOT_FOUND` if the backup holds none.
     pub async fn room_key(
         &self,
-        user: &UserId,
+        session: &Session,
         version: &str,
         room_id: &RoomId,
         session_id: &str,
     ) -> Result<Raw<KeyBackupData>> {
         let scope = RoomKeysScope { room_id: Some(room_id), session_id: Some(session_id) };
-        let mut rooms = self.room_keys(user, version, scope).await?;
+        let mut rooms = self.room_keys(session, version, scope).await?;
         let key = rooms.remove(room_id).and_then(|mut sessions| sessions.remove(session_id));
         key.ok_or_else(|| Error::not_found("No key for this session in the backup"))
     }
 
     pub async fn delete_room_keys(
         &self,
-        user: &UserId,
+        session: &Session,
         version: &str,
         scope: RoomKeysScope<'_>,
     ) -> Result<(String, UInt)> {
+        no_guests(session)?;
+        let user = &session.user_id;
         let number = self.live_version(user, version).await?;
         etag_and_count(self.ctx.storage.delete_room_keys(user, number, scope).await?)
     }

@@ -19,7 +19,8 @@ use ruma::{
 };
 use serde_json::value::RawValue;
 
-use super::{Service, keys::ed25519_of, signing};
+use super::{Service, keys::ed25519_of, no_guests, signing};
+use crate::accounts::Session;
 
 /// A `/keys/device_signing/upload` request.
 pub struct SigningKeysUpload<'a> {
@@ -40,9 +41,11 @@ impl Service {
     /// yet or the request holds no new key (so that a retried upload is idempotent).
     pub async fn upload_signing_keys(
         &self,
-        user: &UserId,
+        session: &Session,
         upload: SigningKeysUpload<'_>,
     ) -> Result<()> {
+        no_guests(session)?;
+        let user = &session.user_id;
         let new = [
             (upload.master_key, CrossSigningKeyType::Master),
             (upload.self_signing_key, CrossSigningKeyType::SelfSigning),
@@ -99,9 +102,11 @@ impl Service {
     /// reported in the returned `failures` map and the others are stored.
     pub async fn upload_signatures(
         &self,
-        user: &UserId,
+        session: &Session,
         signed_keys: &BTreeMap<OwnedUserId, SignedKeys>,
     ) -> Result<BTreeMap<OwnedUserId, BTreeMap<String, Failure>>> {
+        no_guests(session)?;
+        let user = &session.user_id;
         let own = self.own_keys(user).await?;
         let mut signatures = Vec::new();
         let mut changes = Vec::new();

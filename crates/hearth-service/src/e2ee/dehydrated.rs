@@ -5,15 +5,16 @@
 use hearth_core::{Error, Result};
 use hearth_storage::DehydratedDevice;
 use ruma::{
-    DeviceId, OwnedDeviceId, UserId, api::client::dehydrated_device::DehydratedDeviceData,
+    DeviceId, OwnedDeviceId, api::client::dehydrated_device::DehydratedDeviceData,
     events::AnyToDeviceEvent, serde::Raw,
 };
 
 use super::{
     Service,
     keys::{UploadedKeys, raw_json, validate_upload},
+    no_guests,
 };
-use crate::stream_token;
+use crate::{accounts::Session, stream_token};
 
 /// Messages handed out per `events` request.
 const EVENTS_PER_BATCH: usize = 100;
@@ -29,9 +30,11 @@ impl Service {
     /// Replace the user's dehydrated device (its keys and messages go with it).
     pub async fn put_dehydrated_device(
         &self,
-        user: &UserId,
+        session: &Session,
         device: NewDehydratedDevice<'_>,
     ) -> Result<()> {
+        no_guests(session)?;
+        let user = &session.user_id;
         device
             .device_data
             .deserialize()
@@ -50,13 +53,17 @@ impl Service {
 
     pub async fn dehydrated_device(
         &self,
-        user: &UserId,
+        session: &Session,
     ) -> Result<(OwnedDeviceId, Raw<DehydratedDeviceData>)> {
+        no_guests(session)?;
+        let user = &session.user_id;
         let device = self.ctx.storage.dehydrated_device(user).await?.ok_or_else(no_device)?;
         Ok((device.device_id, Raw::from_json(raw_json(device.device_data)?)))
     }
 
-    pub async fn delete_dehydrated_device(&self, user: &UserId) -> Result<OwnedDeviceId> {
+    pub async fn delete_dehydrated_device(&self, session: &Session) -> Result<OwnedDeviceId> {
+        no_guests(session)?;
+        let user = &session.user_id;
         let deleted = self.ctx.storage.delete_dehydrated_device(user).await?;
         let device_id = deleted.ok_or_else(no_device)?;
         self.notify_device_list(user).await?;
@@ -67,10 +74,12 @@ impl Service {
     /// confirms the messages before it, which are then deleted (as a sync token does).
     pub async fn dehydrated_device_events(
         &self,
-        user: &UserId,
+        session: &Session,
         device_id: &DeviceId,
         next_batch: Option<&str>,
     ) -> Result<(Vec<Raw<AnyToDeviceEvent>>, String)> {
+        no_guests(session)?;
+        let user = &session.user_id;
         let current = self.ctx.storage.dehydrated_device(user).await?;
         if current.is_none_or(|d| d.device_id != device_id) {
             return Err(Error::forbidden("This is not your dehydrated device"));

@@ -23,7 +23,7 @@ mod to_device;
 
 use std::sync::{Arc, Weak};
 
-use hearth_core::Result;
+use hearth_core::{Error, Result};
 use hearth_storage::DeviceListChange;
 use ruma::{OwnedDeviceId, UserId};
 
@@ -34,7 +34,7 @@ pub use hearth_storage::RoomKeysScope;
 pub use keys::{DeviceKeyCounts, KeysClaimResult, KeysQueryResult, UploadedKeys};
 pub use to_device::{MAX_TO_DEVICE_EVENT_BYTES, ToDeviceBatch};
 
-use crate::{Ctx, Services};
+use crate::{Ctx, Services, accounts::Session};
 
 pub struct Service {
     ctx: Arc<Ctx>,
@@ -75,4 +75,13 @@ impl Service {
             .await?;
         self.notify_device_list(user_id).await
     }
+}
+
+/// Spec ("Guest access"): guests may upload, query and claim keys and send to-device
+/// messages (and, as in Synapse, ask for key changes), nothing else of this module.
+fn no_guests(session: &Session) -> Result<()> {
+    if session.is_guest {
+        return Err(Error::guest_access_forbidden());
+    }
+    Ok(())
 }

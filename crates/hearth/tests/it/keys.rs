@@ -323,3 +323,33 @@ async fn deactivation_drops_every_key() {
     assert_eq!(body["device_keys"][&alice.user_id], json!({}));
     assert!(body.get("master_keys").is_none_or(|k| k.get(&alice.user_id).is_none()), "{body}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guests_may_use_keys_but_not_cross_signing_backups_or_dehydration() {
+    let server = TestServer::start_with(|c| c.registration.allow_guests = true).await;
+    let (status, body) =
+        server.client().post("/_matrix/client/v3/register?kind=guest", json!({})).await;
+    assert_eq!(status, 200, "{body}");
+    let guest_id = body["user_id"].as_str().unwrap().to_owned();
+    let guest = server.client().with_token(body["access_token"].as_str().unwrap());
+    let device = Device::new(&guest_id, body["device_id"].as_str().unwrap());
+    let keys =
+        json!({"device_keys": device.device_keys(), "one_time_keys": device.one_time_keys(&["A"])});
+    assert_eq!(upload(&guest, keys).await.0, 200);
+    assert!(query(&guest, &guest_id).await["device_keys"][&guest_id].is_object());
+    let claim = json!({"one_time_keys": {&guest_id: {&device.device_id: "signed_curve25519"}}});
+    assert_eq!(guest.post(CLAIM, claim).await.0, 200);
+    let message = json!({"messages": {&guest_id: {"*": {}}}});
+    assert_eq!(guest.put("/_matrix/client/v3/sendToDevice/m.test/1", message).await.0, 200);
+
+    let cross_signing = CrossSigning::new(&guest_id).upload_body();
+    let forbidden = [
+        guest.post("/_matrix/client/v3/keys/device_signing/upload", cross_signing).await,
+        guest.post("/_matrix/client/v3/keys/signatures/upload", json!({})).await,
+        guest.get("/_matrix/client/v3/room_keys/version").await,
+        guest.get("/_matrix/client/unstable/org.matrix.msc3814.v1/dehydrated_device").await,
+    ];
+    for response in &forbidden {
+        assert_error(response, 403, "M_GUEST_ACCESS_FORBIDDEN");
+    }
+}
