@@ -353,3 +353,39 @@ async fn guests_may_use_keys_but_not_cross_signing_backups_or_dehydration() {
         assert_error(response, 403, "M_GUEST_ACCESS_FORBIDDEN");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_claims_never_hand_out_a_key_twice() {
+    let server = TestServer::start().await;
+    let (alice, bob) = (server.register("alice").await, server.register("bob").await);
+    let device = Device::of(&alice);
+    let ids: Vec<String> = (0..8).map(|i| format!("K{i}")).collect();
+    let id_refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let body = json!({
+        "device_keys": device.device_keys(),
+        "one_time_keys": device.one_time_keys(&id_refs),
+        "fallback_keys": device.fallback_key("FB"),
+    });
+    assert_eq!(upload(&alice, body).await.0, 200);
+
+    let claim = json!({"one_time_keys": {&alice.user_id: {&alice.device_id: "signed_curve25519"}}});
+    let tasks: Vec<_> = (0..12)
+        .map(|_| {
+            let (bob, claim, user, device) =
+                (bob.client.clone(), claim.clone(), alice.user_id.clone(), alice.device_id.clone());
+            tokio::spawn(async move {
+                let (_, body) = bob.post(CLAIM, claim).await;
+                body["one_time_keys"][&user][&device].as_object().unwrap().keys().next().cloned()
+            })
+        })
+        .collect();
+    let mut claimed = Vec::new();
+    for task in tasks {
+        claimed.push(task.await.unwrap().unwrap());
+    }
+    let fallback = "signed_curve25519:FB".to_owned();
+    let one_time: std::collections::BTreeSet<_> =
+        claimed.iter().filter(|k| **k != fallback).collect();
+    assert_eq!(one_time.len(), 8, "each one-time key exactly once: {claimed:?}");
+    assert_eq!(claimed.iter().filter(|k| **k == fallback).count(), 4);
+}
