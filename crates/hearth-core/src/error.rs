@@ -138,11 +138,6 @@ impl Error {
         )
     }
 
-    /// 403 `M_GUEST_ACCESS_FORBIDDEN`: guests may not use this endpoint (spec: "Guest access").
-    pub fn guest_access_forbidden() -> Self {
-        Self::new(StatusCode::FORBIDDEN, ErrorKind::GuestAccessForbidden, "Guests cannot do this")
-    }
-
     /// The errcode string, for logs and tests.
     pub fn errcode(&self) -> String {
         match self {

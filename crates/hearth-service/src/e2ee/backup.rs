@@ -11,7 +11,7 @@ use ruma::{
     serde::Raw,
 };
 
-use super::{Service, keys::raw_json, no_guests};
+use super::{Service, keys::raw_json};
 use crate::accounts::Session;
 
 /// A backup version as `GET /room_keys/version` shows it.
@@ -32,7 +32,7 @@ impl Service {
         session: &Session,
         algorithm: &Raw<BackupAlgorithm>,
     ) -> Result<String> {
-        no_guests(session)?;
+        session.forbid_guest()?;
         let user = &session.user_id;
         let (algorithm, auth_data) = parse_algorithm(algorithm)?;
         let version = self.ctx.storage.create_backup_version(user, algorithm, auth_data).await?;
@@ -45,7 +45,7 @@ impl Service {
         session: &Session,
         version: Option<&str>,
     ) -> Result<BackupInfo> {
-        no_guests(session)?;
+        session.forbid_guest()?;
         let user = &session.user_id;
         let number = version.map(parse_version).transpose()?;
         let record = self.ctx.storage.backup_version(user, number).await?;
@@ -61,7 +61,7 @@ impl Service {
         version: &str,
         algorithm: &Raw<BackupAlgorithm>,
     ) -> Result<()> {
-        no_guests(session)?;
+        session.forbid_guest()?;
         let user = &session.user_id;
         let number = parse_version(version)?;
         let body_version = algorithm.get_field::<String>("version").ok().flatten();
@@ -83,7 +83,7 @@ impl Service {
 
     /// Spec: deleting a version that was already deleted succeeds.
     pub async fn delete_backup_version(&self, session: &Session, version: &str) -> Result<()> {
-        no_guests(session)?;
+        session.forbid_guest()?;
         let user = &session.user_id;
         let number = parse_version(version)?;
         if !self.ctx.storage.delete_backup_version(user, number).await? {
@@ -100,7 +100,7 @@ impl Service {
         version: &str,
         rooms: &RoomKeys,
     ) -> Result<(String, UInt)> {
-        no_guests(session)?;
+        session.forbid_guest()?;
         let user = &session.user_id;
         let mut keys = Vec::new();
         for (room_id, sessions) in rooms {
@@ -120,7 +120,7 @@ impl Service {
         version: &str,
         scope: RoomKeysScope<'_>,
     ) -> Result<RoomKeys> {
-        no_guests(session)?;
+        session.forbid_guest()?;
         let user = &session.user_id;
         let number = self.live_version(user, version).await?;
         let mut rooms = RoomKeys::new();
@@ -151,7 +151,7 @@ impl Service {
         version: &str,
         scope: RoomKeysScope<'_>,
     ) -> Result<(String, UInt)> {
-        no_guests(session)?;
+        session.forbid_guest()?;
         let user = &session.user_id;
         let number = self.live_version(user, version).await?;
         etag_and_count(self.ctx.storage.delete_room_keys(user, number, scope).await?)

@@ -19,7 +19,7 @@ use ruma::{
 };
 use serde_json::value::RawValue;
 
-use super::{Service, keys::ed25519_of, no_guests, signing};
+use super::{Service, keys::ed25519_of, signing};
 use crate::accounts::Session;
 
 /// A `/keys/device_signing/upload` request.
@@ -44,7 +44,7 @@ impl Service {
         session: &Session,
         upload: SigningKeysUpload<'_>,
     ) -> Result<()> {
-        no_guests(session)?;
+        session.forbid_guest()?;
         let user = &session.user_id;
         let new = [
             (upload.master_key, CrossSigningKeyType::Master),
@@ -105,7 +105,7 @@ impl Service {
         session: &Session,
         signed_keys: &BTreeMap<OwnedUserId, SignedKeys>,
     ) -> Result<BTreeMap<OwnedUserId, BTreeMap<String, Failure>>> {
-        no_guests(session)?;
+        session.forbid_guest()?;
         let user = &session.user_id;
         let own = self.own_keys(user).await?;
         let mut signatures = Vec::new();

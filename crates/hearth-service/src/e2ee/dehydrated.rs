@@ -12,7 +12,6 @@ use ruma::{
 use super::{
     Service,
     keys::{UploadedKeys, raw_json, validate_upload},
-    no_guests,
 };
 use crate::{accounts::Session, stream_token};
 
@@ -33,7 +32,7 @@ impl Service {
         session: &Session,
         device: NewDehydratedDevice<'_>,
     ) -> Result<()> {
-        no_guests(session)?;
+        session.forbid_guest()?;
         let user = &session.user_id;
         device
             .device_data
@@ -55,14 +54,14 @@ impl Service {
         &self,
         session: &Session,
     ) -> Result<(OwnedDeviceId, Raw<DehydratedDeviceData>)> {
-        no_guests(session)?;
+        session.forbid_guest()?;
         let user = &session.user_id;
         let device = self.ctx.storage.dehydrated_device(user).await?.ok_or_else(no_device)?;
         Ok((device.device_id, Raw::from_json(raw_json(device.device_data)?)))
     }
 
     pub async fn delete_dehydrated_device(&self, session: &Session) -> Result<OwnedDeviceId> {
-        no_guests(session)?;
+        session.forbid_guest()?;
         let user = &session.user_id;
         let deleted = self.ctx.storage.delete_dehydrated_device(user).await?;
         let device_id = deleted.ok_or_else(no_device)?;
@@ -78,7 +77,7 @@ impl Service {
         device_id: &DeviceId,
         next_batch: Option<&str>,
     ) -> Result<(Vec<Raw<AnyToDeviceEvent>>, String)> {
-        no_guests(session)?;
+        session.forbid_guest()?;
         let user = &session.user_id;
         let current = self.ctx.storage.dehydrated_device(user).await?;
         if current.is_none_or(|d| d.device_id != device_id) {

@@ -6,6 +6,9 @@
 //! ruma's signature functions), hands keys out exactly as the spec says and tells the right
 //! users when something changed.
 //!
+//! Guests (spec: "Guest access") may upload, query and claim keys, send to-device messages
+//! and (as in Synapse) ask for key changes; the rest answers `M_GUEST_ACCESS_FORBIDDEN`.
+//!
 //! What `/sync` and sliding sync call: [`Service::to_device_messages`],
 //! [`Service::confirm_to_device`], [`Service::one_time_keys_status`],
 //! [`Service::device_list_changes`]. What accounts calls (`accounts::hooks`):
@@ -23,7 +26,7 @@ mod to_device;
 
 use std::sync::{Arc, Weak};
 
-use hearth_core::{Error, Result};
+use hearth_core::Result;
 use hearth_storage::DeviceListChange;
 use ruma::{OwnedDeviceId, UserId};
 
@@ -34,7 +37,7 @@ pub use hearth_storage::RoomKeysScope;
 pub use keys::{DeviceKeyCounts, KeysClaimResult, KeysQueryResult, UploadedKeys};
 pub use to_device::{MAX_TO_DEVICE_EVENT_BYTES, ToDeviceBatch};
 
-use crate::{Ctx, Services, accounts::Session};
+use crate::{Ctx, Services};
 
 pub struct Service {
     ctx: Arc<Ctx>,
@@ -75,13 +78,4 @@ impl Service {
             .await?;
         self.notify_device_list(user_id).await
     }
-}
-
-/// Spec ("Guest access"): guests may upload, query and claim keys and send to-device
-/// messages (and, as in Synapse, ask for key changes), nothing else of this module.
-fn no_guests(session: &Session) -> Result<()> {
-    if session.is_guest {
-        return Err(Error::guest_access_forbidden());
-    }
-    Ok(())
 }
