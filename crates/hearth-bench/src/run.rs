@@ -63,10 +63,13 @@ pub async fn run(args: RunArgs) -> Result<(), String> {
             send_cpu += o.cpu_seconds;
         }
         let mut result = into_result(outcome, started.elapsed());
-        if let Some(sampler) = &sampler {
-            let kb = sampler.take_peak_kb();
+        if let (Some(sampler), Some(pid)) = (&sampler, args.pid) {
+            // A workload shorter than the sampling interval may have no sample: read it now.
+            let kb = sampler.take_peak_kb().max(proc::rss_kb(pid).unwrap_or(0));
             peak_kb = peak_kb.max(kb);
-            result.metrics.insert("peak_rss_mb".into(), mb(kb));
+            if result.status != Status::Skipped {
+                result.metrics.insert("peak_rss_mb".into(), mb(kb));
+            }
         }
         eprintln!("[{}] {name}: {}", args.name, one_line(&result));
         results.workloads.insert(name.to_owned(), result);

@@ -67,6 +67,12 @@ where
         all.latencies.extend(part.latencies);
         all.errors.merge(part.errors);
     }
+    // Operations the cap left out are reported too: the rate is honest, the count short.
+    let claimed = all.latencies.len() + all.errors.total() as usize;
+    if claimed < total {
+        let kind = format!("not attempted: the {cap:?} time cap was reached");
+        *all.errors.0.entry(kind).or_default() += (total - claimed) as u64;
+    }
     all
 }
 
@@ -118,6 +124,18 @@ mod tests {
         assert_eq!(seen, (0..10).collect::<Vec<_>>());
         assert_eq!(timed.ok(), 8);
         assert_eq!(timed.errors.0["transport: boom"], 2);
+    }
+
+    #[tokio::test]
+    async fn the_cap_stops_the_phase_and_is_reported() {
+        let timed = run_timed(2, 1000, Duration::from_millis(30), |_, _| async {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            Ok(())
+        })
+        .await;
+        assert!(timed.ok() > 0 && timed.ok() < 1000, "{}", timed.ok());
+        let skipped = timed.errors.0["not attempted: the 30ms time cap was reached"];
+        assert_eq!(timed.ok() + skipped as usize, 1000);
     }
 
     #[tokio::test]

@@ -18,7 +18,6 @@ pub struct Sizes {
 
     /// Messages per configuration (1/10/100 senders x one room/100 rooms).
     pub send_messages: usize,
-    pub send_rooms: usize,
 
     pub fanout_receivers: usize,
     pub fanout_messages: usize,
@@ -50,7 +49,6 @@ impl Sizes {
             create_rooms: 200,
             create_concurrency: 10,
             send_messages: 1000,
-            send_rooms: 100,
             fanout_receivers: 50,
             fanout_messages: 30,
             isync_rooms: 200,
@@ -70,19 +68,19 @@ impl Sizes {
     pub fn quick() -> Sizes {
         Sizes {
             name: "quick",
-            phase_cap: Duration::from_secs(30),
+            phase_cap: Duration::from_secs(15),
             register_users: 30,
             create_rooms: 40,
-            send_messages: 200,
+            send_messages: 150,
             fanout_messages: 10,
             isync_rooms: 20,
             isync_members: 5,
             isync_messages: 10,
             isync_reps: 2,
-            messages_events: 500,
+            messages_events: 300,
             messages_page: 50,
             messages_passes: 1,
-            big_room_members: 300,
+            big_room_members: 200,
             big_room_sends: 20,
             ..Sizes::full()
         }

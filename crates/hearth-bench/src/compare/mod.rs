@@ -147,7 +147,10 @@ mod tests {
     use super::*;
     use crate::result::WorkloadResult;
 
-    fn results(workloads: &[(&str, Status, &[(&str, f64)], &[(&str, u64)])]) -> ServerResults {
+    /// A workload: name, status, metrics, errors.
+    type Spec<'a> = (&'a str, Status, &'a [(&'a str, f64)], &'a [(&'a str, u64)]);
+
+    fn results(workloads: &[Spec]) -> ServerResults {
         let workloads = workloads
             .iter()
             .map(|(name, status, metrics, errors)| {

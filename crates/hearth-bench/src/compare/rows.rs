@@ -62,6 +62,7 @@ pub const ROWS: &[Row] = &[
     ),
     row("register", "per_sec", "registrations per second", "/s", None),
     row("register", "register_p50_ms", "registration p50", "ms", None),
+    row("register", "peak_rss_mb", "RSS peak while registering", "MB", None),
     row("create_rooms", "per_sec", "rooms created per second", "/s", None),
     row("send", "room1_s1_msgs_per_sec", "1 sender, one room", "msg/s", SEND),
     row("send", "room1_s10_msgs_per_sec", "10 senders, one room", "msg/s", SEND),
@@ -97,7 +98,7 @@ pub const ROWS: &[Row] = &[
     ),
     row("resources", "idle_rss_mb", "RSS idle after start", "MB", Some(Target::HearthAtMost(20.0))),
     row("resources", "idle_after_load_rss_mb", "RSS idle after the workloads", "MB", None),
-    row("resources", "peak_rss_mb", "RSS peak", "MB", None),
+    row("resources", "peak_rss_mb", "RSS peak (all but register)", "MB", None),
     row(
         "resources",
         "cpu_s_per_1000_msgs",

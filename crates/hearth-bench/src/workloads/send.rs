@@ -9,6 +9,8 @@ use crate::{
 };
 
 const SENDERS: [usize; 3] = [1, 10, 100];
+/// The rooms of the spread configurations; every sender count divides it.
+const ROOMS: usize = 100;
 
 pub async fn run(ctx: &Ctx) -> Result<Outcome, Skip> {
     let senders = ctx.users("send", 100).await?;
@@ -32,9 +34,7 @@ pub async fn run(ctx: &Ctx) -> Result<Outcome, Skip> {
 /// The rooms senders spread over: with `n` senders, sender `w` sends to the rooms `j` with
 /// `j % n == w`, so room `j` has senders `j % 100`, `j % 10` and `0` as members.
 async fn spread_rooms(ctx: &Ctx, senders: &[User]) -> Result<Vec<String>, Skip> {
-    let rooms = ctx.sizes.send_rooms;
-    assert!(rooms % 100 == 0, "send_rooms must be a multiple of 100");
-    setup_all("spread rooms", ctx.sizes.setup_concurrency, 0..rooms, |j| async move {
+    setup_all("spread rooms", ctx.sizes.setup_concurrency, 0..ROOMS, |j| async move {
         let mut members: Vec<&User> = vec![&senders[j % 10], &senders[0]];
         members.retain(|m| m.user_id != senders[j % 100].user_id);
         members.dedup_by(|a, b| a.user_id == b.user_id);
