@@ -259,6 +259,19 @@ pub trait MembershipStore {
 
     /// Hide a room the user has left from them; `false` if they are still joined or invited.
     async fn forget_room(&self, room_id: &RoomId, user_id: &UserId) -> Result<bool>;
+
+    /// Users joined to at least one room `user_id` is joined to, `user_id` included (device
+    /// lists: who is told about whose device changes).
+    async fn users_sharing_a_room(&self, user_id: &UserId) -> Result<Vec<OwnedUserId>>;
+
+    /// Current memberships of other users set at stream positions in `(from, to]`, in the rooms
+    /// `user_id` is joined to now (device lists: who began or stopped sharing a room with them).
+    async fn others_membership_changes(
+        &self,
+        user_id: &UserId,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<MembershipRecord>>;
 }
 
 /// Local room aliases. Minimal for now; the room directory work extends it.

@@ -25,14 +25,14 @@ impl Service {
         }
         let changes = self.ctx.storage.device_list_changes(user, from, to).await?;
         let sharing = shared_rooms::users_sharing_a_room(&self.ctx, user).await?;
-        let delta = shared_rooms::sharing_delta(&self.ctx, user, from, to).await?;
+        let delta = shared_rooms::sharing_delta(&self.ctx, user, &sharing, from, to).await?;
         let mut changed: std::collections::BTreeSet<_> = changes
             .into_iter()
             .filter(|c| c.private || sharing.contains(&c.user_id))
             .map(|c| c.user_id)
             .collect();
         changed.extend(delta.began);
-        lists.left = delta.ended.into_iter().filter(|u| !sharing.contains(u)).collect();
+        lists.left = delta.ended.into_iter().collect();
         lists.changed = changed.into_iter().collect();
         Ok(lists)
     }

@@ -10,6 +10,7 @@ mod cli;
 mod cross_signing;
 mod crypto;
 mod dehydrated_device;
+mod device_lists;
 mod devices;
 mod e2ee_support;
 mod foundation;

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use hearth_core::Result;
-use ruma::{RoomId, UserId, events::room::member::MembershipState};
+use ruma::{OwnedUserId, RoomId, UserId, events::room::member::MembershipState};
 use rusqlite::{OptionalExtension, Row};
 
 use crate::{rooms::*, sqlite::SqliteStore};
@@ -175,6 +175,51 @@ impl MembershipStore for SqliteStore {
                     [&args.0, &args.1],
                 )?;
                 Ok(n == 1)
+            })
+            .await
+    }
+
+    async fn users_sharing_a_room(&self, user_id: &UserId) -> Result<Vec<OwnedUserId>> {
+        let user_id = user_id.to_string();
+        self.db
+            .read(move |c| {
+                let mut stmt = c.prepare_cached(
+                    "SELECT DISTINCT o.user_id FROM room_memberships me
+                     JOIN room_memberships o ON o.room_id = me.room_id
+                     WHERE me.user_id = ?1 AND me.membership = 'join' AND o.membership = 'join'",
+                )?;
+                let rows = stmt.query_map([&user_id], |r| r.get::<_, String>(0))?;
+                let mut users = Vec::new();
+                for row in rows {
+                    users.push(row?.try_into()?);
+                }
+                Ok(users)
+            })
+            .await
+    }
+
+    async fn others_membership_changes(
+        &self,
+        user_id: &UserId,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<MembershipRecord>> {
+        let user_id = user_id.to_string();
+        self.db
+            .read(move |c| {
+                let columns = COLUMNS.split(", ").map(|col| format!("o.{}", col.trim()));
+                let sql = format!(
+                    "SELECT {} FROM room_memberships me
+                     JOIN room_memberships o ON o.room_id = me.room_id
+                     WHERE me.user_id = ?1 AND me.membership = 'join' AND o.user_id != ?1
+                       AND o.stream_pos > ?2 AND o.stream_pos <= ?3
+                     ORDER BY o.stream_pos",
+                    columns.collect::<Vec<_>>().join(", ")
+                );
+                collect(
+                    c.prepare_cached(&sql)?
+                        .query_map(rusqlite::params![user_id, from, to], record)?,
+                )
             })
             .await
     }
