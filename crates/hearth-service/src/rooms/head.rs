@@ -105,7 +105,7 @@ impl Service {
             (only.map, Some(groups[0]), only.chain_len)
         } else {
             let maps = states.into_iter().map(|s| s.map).collect();
-            (self.resolve_states(&rules, maps).await?, None, 0)
+            (self.resolve_states(&rules, maps, None).await?, None, 0)
         };
         Ok(RoomHead {
             room_id: room_id.to_owned(),

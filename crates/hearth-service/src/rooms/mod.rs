@@ -17,6 +17,7 @@ mod pdu;
 mod persist;
 mod power;
 mod read;
+mod receive;
 mod send;
 mod state;
 mod state_res_v1;
@@ -61,7 +62,7 @@ pub struct Service {
     rooms: Mutex<HashMap<OwnedRoomId, head::Slot>>,
     events: Mutex<LruCache<OwnedEventId, PduRef>>,
     /// Events handed to the writer and not yet committed: later events may refer to them.
-    pending: Mutex<HashMap<OwnedEventId, PduRef>>,
+    pending: Mutex<HashMap<OwnedEventId, (PduRef, persist::GroupedState)>>,
     groups: Mutex<LruCache<i64, state::CachedGroup>>,
     next_group: OnceCell<std::sync::atomic::AtomicI64>,
     versions: Mutex<HashMap<OwnedRoomId, (RoomVersionId, RoomVersionRules)>>,
@@ -90,7 +91,7 @@ impl Service {
 
     /// A parsed event by ID, from memory or the database.
     pub async fn pdu(&self, event_id: &EventId) -> Result<Option<PduRef>> {
-        if let Some(pdu) = self.pending.lock().get(event_id) {
+        if let Some((pdu, _)) = self.pending.lock().get(event_id) {
             return Ok(Some(pdu.clone()));
         }
         if let Some(pdu) = self.events.lock().get(event_id) {

@@ -8,16 +8,17 @@ use std::collections::HashMap;
 use hearth_core::{Error, Result};
 use hearth_storage::{MAX_DELTA_CHAIN, MembershipUpdate, NewEvent, NewStateGroup, StateKey};
 use ruma::{
-    OwnedDeviceId, OwnedEventId, OwnedTransactionId,
+    CanonicalJsonObject, OwnedDeviceId, OwnedEventId, OwnedTransactionId,
     events::{StateEventType, TimelineEventType, room::member::MembershipState},
+    room_version_rules::RoomVersionRules,
     state_res::{self, check_state_dependent_auth_rules, check_state_independent_auth_rules},
 };
 
 use super::{Service, build::MAX_PDU_BYTES, head::RoomHead, pdu::PduRef, state::StateMap};
 
-/// The state before an event, and the stored group holding it, if any.
+/// A state (before or after an event), and the stored group holding it, if there is one.
 #[derive(Clone)]
-pub(crate) struct StateBefore {
+pub(crate) struct GroupedState {
     pub map: StateMap,
     pub group: Option<i64>,
     pub chain_len: u32,
@@ -27,6 +28,8 @@ pub(crate) struct StateBefore {
 pub(crate) struct Prepared {
     pub event: NewEvent,
     pub head: RoomHead,
+    /// The state after the event, for events built on it before it commits.
+    pub after: GroupedState,
     /// Groups created, to cache once committed.
     pub groups: Vec<(i64, StateMap, u32)>,
 }
@@ -38,16 +41,12 @@ impl Service {
         &self,
         head: &RoomHead,
         pdu: &PduRef,
-        before: StateBefore,
+        before: GroupedState,
         txn: Option<(OwnedDeviceId, OwnedTransactionId)>,
     ) -> Result<Prepared> {
         let rules = &head.rules;
         let json = pdu.canonical_string();
-        if json.len() > MAX_PDU_BYTES {
-            return Err(Error::too_large("Event is larger than 65536 bytes"));
-        }
-        state_res::check_pdu_format(&pdu.json, &rules.event_format)
-            .map_err(|e| Error::bad_json(format!("Invalid event: {e}")))?;
+        check_format(&pdu.json, json.len(), rules)?;
         self.check_auth(head, pdu, &before.map).await?;
 
         let mut groups = Vec::new();
@@ -111,7 +110,8 @@ impl Service {
             txn,
             new_room: None,
         };
-        Ok(Prepared { event, head: new_head, groups })
+        let after = GroupedState { map: after, group: Some(group_after), chain_len: chain_after };
+        Ok(Prepared { event, head: new_head, after, groups })
     }
 
     /// Authorization: the state-independent rules, then the state-dependent rules against the
@@ -239,10 +239,10 @@ impl Service {
             if *id == pdu.event_id {
                 states.push(after.clone());
             } else {
-                states.push(self.state_after(id).await?);
+                states.push(self.state_after(id).await?.map);
             }
         }
-        let resolved = self.resolve_states(&head.rules, states).await?;
+        let resolved = self.resolve_states(&head.rules, states, Some(pdu)).await?;
         let delta = diff(&head.state, &resolved);
         new_head.state = resolved;
         new_head.state_group = None;
@@ -250,8 +250,11 @@ impl Service {
         Ok((new_head, delta))
     }
 
-    /// The state after a stored event.
-    pub(crate) async fn state_after(&self, event_id: &OwnedEventId) -> Result<StateMap> {
+    /// The state after an event, stored or still committing.
+    pub(crate) async fn state_after(&self, event_id: &OwnedEventId) -> Result<GroupedState> {
+        if let Some((_, after)) = self.pending.lock().get(event_id) {
+            return Ok(after.clone());
+        }
         let record = self
             .ctx
             .storage
@@ -261,7 +264,8 @@ impl Service {
         let group = record
             .state_group_after
             .ok_or_else(|| Error::internal(format!("event {event_id} has no state")))?;
-        Ok(self.state_group(group).await?.map)
+        let cached = self.state_group(group).await?;
+        Ok(GroupedState { map: cached.map, group: Some(group), chain_len: cached.chain_len })
     }
 
     async fn membership_updates(
@@ -288,6 +292,29 @@ impl Service {
         }
         Ok(out)
     }
+}
+
+/// The PDU's size, then its format as ruma checks it (spec: client-server-api "Size limits": at
+/// most 65,536 bytes as canonical JSON, signatures included). ruma's own size check refuses
+/// exactly 65,536 bytes, so at that size it sees the PDU without its signatures.
+pub(crate) fn check_format(
+    json: &CanonicalJsonObject,
+    len: usize,
+    rules: &RoomVersionRules,
+) -> Result<()> {
+    if len > MAX_PDU_BYTES {
+        return Err(Error::too_large("Event is larger than 65536 bytes"));
+    }
+    let format = |json: &CanonicalJsonObject| {
+        state_res::check_pdu_format(json, &rules.event_format)
+            .map_err(|e| Error::bad_json(format!("Invalid event: {e}")))
+    };
+    if len < MAX_PDU_BYTES {
+        return format(json);
+    }
+    let mut unsigned = json.clone();
+    unsigned.remove("signatures");
+    format(&unsigned)
 }
 
 /// What changes from `old` to `new`.

@@ -3,7 +3,7 @@
 
 use std::future::Future;
 
-use hearth_core::Result;
+use hearth_core::{Error, Result};
 use hearth_storage::RoomRecord;
 use ruma::{
     OwnedDeviceId, OwnedEventId, OwnedRoomId, OwnedTransactionId, RoomId, UserId,
@@ -11,10 +11,10 @@ use ruma::{
 };
 
 use super::{
-    Service,
+    PduRef, Service,
     build::EventTemplate,
-    head::RoomHead,
-    persist::{Prepared, StateBefore},
+    head::{HeadSlot, RoomHead},
+    persist::{GroupedState, Prepared},
 };
 
 impl Service {
@@ -31,7 +31,7 @@ impl Service {
         let mut guard = slot.clone().lock_owned().await;
         let head = self.loaded_head(&mut guard, room_id).await?.clone();
         let pdu = self.build_pdu(&head, sender, template).await?;
-        let before = StateBefore {
+        let before = GroupedState {
             map: head.state.clone(),
             group: head.state_group,
             chain_len: head.chain_len,
@@ -46,10 +46,7 @@ impl Service {
             self.pending.lock().remove(&pdu.event_id);
             match result {
                 Ok(_) => {
-                    for (id, map, chain) in groups {
-                        self.cache_group(id, map, chain);
-                    }
-                    self.committed(&pdu);
+                    self.committed(&pdu, groups);
                     Ok(pdu.event_id.clone())
                 }
                 Err(e) => {
@@ -68,37 +65,44 @@ impl Service {
     pub(crate) async fn persist_new_room(
         &self,
         head: RoomHead,
-        pdu: super::PduRef,
+        pdu: PduRef,
         public: bool,
     ) -> Result<OwnedRoomId> {
         let room_id = head.room_id.clone();
         let slot = self.slot(&room_id);
         let mut guard = slot.lock().await;
         if guard.head.is_some() || self.ctx.storage.get_room(&room_id).await?.is_some() {
-            return Err(hearth_core::Error::internal(format!("room {room_id} already exists")));
+            return Err(Error::internal(format!("room {room_id} already exists")));
         }
-        let before = StateBefore { map: head.state.clone(), group: None, chain_len: 0 };
+        let before = GroupedState { map: head.state.clone(), group: None, chain_len: 0 };
         let mut prepared = self.prepare_persist(&head, &pdu, before, None).await?;
         prepared.event.new_room = Some(RoomRecord {
             room_id: room_id.clone(),
             version: head.version.to_string(),
             public,
         });
+        self.commit_locked(&mut guard, prepared, &pdu).await?;
+        self.versions.lock().insert(room_id.clone(), (head.version.clone(), head.rules.clone()));
+        Ok(room_id)
+    }
+
+    /// Queue a prepared event and wait for its commit while holding the room's lock.
+    pub(crate) async fn commit_locked(
+        &self,
+        guard: &mut HeadSlot,
+        prepared: Prepared,
+        pdu: &PduRef,
+    ) -> Result<()> {
         let groups = prepared.groups.clone();
-        let commit = self.queue(prepared, &pdu, &mut guard.head);
-        let result = commit.await;
+        let result = self.queue(prepared, pdu, &mut guard.head).await;
         self.pending.lock().remove(&pdu.event_id);
         if let Err(e) = result {
             guard.head = None;
             guard.generation += 1;
             return Err(e);
         }
-        for (id, map, chain) in groups {
-            self.cache_group(id, map, chain);
-        }
-        self.versions.lock().insert(room_id.clone(), (head.version.clone(), head.rules.clone()));
-        self.committed(&pdu);
-        Ok(room_id)
+        self.committed(pdu, groups);
+        Ok(())
     }
 
     /// Send a local event and wait for it to commit.
@@ -116,17 +120,21 @@ impl Service {
     fn queue(
         &self,
         prepared: Prepared,
-        pdu: &super::PduRef,
+        pdu: &PduRef,
         head: &mut Option<RoomHead>,
     ) -> hearth_storage::BoxFuture<Result<i64>> {
-        self.pending.lock().insert(pdu.event_id.clone(), pdu.clone());
+        self.pending.lock().insert(pdu.event_id.clone(), (pdu.clone(), prepared.after));
         let commit = self.ctx.storage.persist_event(prepared.event);
         *head = Some(prepared.head);
         commit
     }
 
-    /// After a commit: cache the event, wake whoever waits on the room or the member.
-    fn committed(&self, pdu: &super::PduRef) {
+    /// After a commit: cache the event and its state groups, wake whoever waits on the room or
+    /// the member.
+    fn committed(&self, pdu: &PduRef, groups: Vec<(i64, super::StateMap, u32)>) {
+        for (id, map, chain) in groups {
+            self.cache_group(id, map, chain);
+        }
         self.events.lock().put(pdu.event_id.clone(), pdu.clone());
         self.ctx.notifier.notify_room(&pdu.room_id);
         if pdu.kind == TimelineEventType::RoomMember

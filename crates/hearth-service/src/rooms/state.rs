@@ -59,11 +59,13 @@ impl Service {
 
     /// Resolve several states into one with the room version's algorithm (spec: rooms/v1
     /// and rooms/v2 "State resolution"; v2 and v2.1 from ruma, v1 by hand, see
-    /// `state_res_v1`).
+    /// `state_res_v1`). `new` is an event being persisted, which the states may hold but which
+    /// cannot be looked up yet.
     pub(crate) async fn resolve_states(
         &self,
         rules: &RoomVersionRules,
         states: Vec<StateMap>,
+        new: Option<&PduRef>,
     ) -> Result<StateMap> {
         let Some(first) = states.first() else { return Ok(StateMap::new()) };
         if states.iter().all(|s| s == first) {
@@ -75,7 +77,7 @@ impl Service {
             .collect::<HashSet<_>>()
             .into_iter()
             .collect();
-        let events = self.load_auth_closure(roots).await?;
+        let events = self.load_auth_closure(roots, new).await?;
         let rules = rules.clone();
         tokio::task::spawn_blocking(move || match rules.state_res {
             StateResolutionVersion::V1 => {
@@ -92,9 +94,14 @@ impl Service {
     async fn load_auth_closure(
         &self,
         roots: Vec<OwnedEventId>,
+        new: Option<&PduRef>,
     ) -> Result<HashMap<OwnedEventId, PduRef>> {
         let mut loaded: HashMap<OwnedEventId, PduRef> = HashMap::new();
         let mut frontier = roots;
+        if let Some(pdu) = new {
+            loaded.insert(pdu.event_id.clone(), pdu.clone());
+            frontier.extend(pdu.auth_events.iter().cloned());
+        }
         while !frontier.is_empty() {
             let mut next = Vec::new();
             for id in frontier {

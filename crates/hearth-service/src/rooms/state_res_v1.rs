@@ -2,7 +2,8 @@
 //! because ruma implements only the v2 family. It is small: conflicts on power levels, then
 //! join rules, then members are settled by walking the candidates in order and keeping each
 //! one the authorization rules allow in the state so far; any other conflict takes the
-//! deepest candidate that passes.
+//! deepest candidate that passes. As in Synapse, a key only some states have is not a
+//! conflict, and when no candidate of another conflict passes, the shallowest is taken.
 
 use std::collections::HashMap;
 
@@ -20,7 +21,7 @@ pub(crate) fn resolve(
     states: &[StateMap],
     events: &HashMap<OwnedEventId, PduRef>,
 ) -> Result<StateMap> {
-    // R starts as the union of the states minus every conflicting key.
+    // R starts as the union of the states minus every key with several candidates.
     let mut candidates: HashMap<(String, String), Vec<OwnedEventId>> = HashMap::new();
     for state in states {
         for (key, id) in state {
@@ -33,7 +34,7 @@ pub(crate) fn resolve(
     let mut resolved = StateMap::new();
     let mut conflicts = Vec::new();
     for (key, ids) in candidates {
-        if ids.len() == 1 && states.iter().all(|s| s.contains_key(&key)) {
+        if ids.len() == 1 {
             resolved.insert(key, ids.into_iter().next().expect("one id"));
         } else {
             conflicts.push((key, ids));
@@ -62,7 +63,8 @@ pub(crate) fn resolve(
     }) {
         let mut list = pdus(ids);
         list.sort_by(|a, b| b.depth.cmp(&a.depth).then_with(|| sha1(a).cmp(&sha1(b))));
-        if let Some(pdu) = list.into_iter().find(|p| allowed(rules, p, &resolved, events)) {
+        let pick = list.iter().find(|p| allowed(rules, p, &resolved, events)).or(list.last());
+        if let Some(pdu) = pick {
             resolved.insert(key.clone(), pdu.event_id.clone());
         }
     }

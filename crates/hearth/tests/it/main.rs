@@ -22,5 +22,6 @@ mod messages;
 mod profile;
 mod registration;
 mod rooms;
+mod state_res;
 mod to_device;
 mod user_directory;
