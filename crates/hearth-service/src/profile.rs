@@ -95,16 +95,24 @@ impl Service {
     /// Forget the whole profile (account deactivation).
     pub async fn clear(&self, user_id: &UserId) -> Result<()> {
         self.ctx.storage.clear_profile(user_id).await?;
-        for field in [ProfileFieldName::DisplayName, ProfileFieldName::AvatarUrl] {
-            self.changed(user_id, &field).await?;
-        }
-        Ok(())
+        // One call updates both fields in the rooms.
+        self.changed(user_id, &ProfileFieldName::DisplayName).await
     }
 
     /// The display name, for other areas (member events, notifications, the directory).
     pub async fn displayname(&self, user_id: &UserId) -> Result<Option<String>> {
         let fields = self.ctx.storage.get_profile(user_id).await?;
         Ok(fields.get("displayname").and_then(Value::as_str).map(str::to_owned))
+    }
+
+    /// The display name and avatar URL together, for `m.room.member` events.
+    pub async fn member_fields(
+        &self,
+        user_id: &UserId,
+    ) -> Result<(Option<String>, Option<String>)> {
+        let fields = self.ctx.storage.get_profile(user_id).await?;
+        let text = |k: &str| fields.get(k).and_then(Value::as_str).map(str::to_owned);
+        Ok((text("displayname"), text("avatar_url")))
     }
 
     /// Local users must exist; remote profiles would need federation, which is not built yet.
@@ -119,15 +127,16 @@ impl Service {
         Ok(())
     }
 
-    /// A field changed. Rooms (issue 3) hook here: a new `displayname` or `avatar_url` must
-    /// be sent as a new `m.room.member` event in every room the user has joined (spec:
-    /// "Events on Change of Profile Information").
+    /// A field changed: a new `displayname` or `avatar_url` is sent as a new `m.room.member`
+    /// event in every room the user has joined (spec: "Events on Change of Profile
+    /// Information").
     async fn changed(&self, user_id: &UserId, field: &ProfileFieldName) -> Result<()> {
-        let _services = self.services.upgrade();
         tracing::debug!(%user_id, %field, "profile changed");
-        // TODO(rooms, issue 3): if field is displayname or avatar_url, update the user's
-        // membership events in their joined rooms.
-        Ok(())
+        if !matches!(field, ProfileFieldName::DisplayName | ProfileFieldName::AvatarUrl) {
+            return Ok(());
+        }
+        let Some(services) = self.services.upgrade() else { return Ok(()) };
+        services.rooms.profile_changed(user_id).await
     }
 }
 

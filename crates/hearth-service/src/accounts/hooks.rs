@@ -26,11 +26,12 @@ pub(super) async fn device_updated(
     services.e2ee.on_device_changed(user_id).await
 }
 
-/// An account was deactivated: its devices are already gone (see `devices_deleted`).
+/// An account was deactivated: its devices are already gone (see `devices_deleted`). It
+/// leaves its rooms first (rejecting invites and knocks), so clearing the profile has no room
+/// left to update; having no joined room, it drops out of the user directory.
 pub(super) async fn user_deactivated(services: &Services, user_id: &UserId) -> Result<()> {
+    services.rooms.leave_all(user_id).await?;
     services.profile.clear(user_id).await?;
     services.e2ee.on_user_deactivated(user_id).await?;
-    // TODO(rooms, issue 3): leave every joined room and reject pending invites, as the spec's
-    // deactivation requires; then the user directory forgets the user.
     Ok(())
 }

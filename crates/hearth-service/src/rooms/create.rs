@@ -39,14 +39,8 @@ impl Service {
 
         let create = create_template(sender, req, &version, &rules, trusted)?;
         let power_levels = power_levels(sender, req, &rules, trusted, &initial_state)?;
-        let mut templates = vec![
-            EventTemplate::state(
-                TimelineEventType::RoomMember,
-                sender.as_str(),
-                json!({"membership": "join"}),
-            ),
-            power_levels,
-        ];
+        let mut templates =
+            vec![self.member_template(sender, json!({"membership": "join"})).await?, power_levels];
         if let Some(alias) = &alias {
             templates.push(EventTemplate::state(
                 "m.room.canonical_alias",
@@ -85,11 +79,7 @@ impl Service {
             if req.is_direct {
                 content["is_direct"] = json!(true);
             }
-            templates.push(EventTemplate::state(
-                TimelineEventType::RoomMember,
-                invitee.as_str(),
-                content,
-            ));
+            templates.push(self.member_template(invitee, content).await?);
         }
         for t in &templates {
             content::validate(t)?;

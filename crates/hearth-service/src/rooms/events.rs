@@ -58,7 +58,10 @@ impl Service {
         if kind == "m.room.create" {
             return Err(Error::forbidden("The create event cannot be replaced"));
         }
-        let template = EventTemplate::state(kind, state_key, content);
+        let template = match ruma::UserId::parse(state_key) {
+            Ok(target) if kind == "m.room.member" => self.member_template(&target, content).await?,
+            _ => EventTemplate::state(kind, state_key, content),
+        };
         content::validate(&template)?;
         self.send_event(room_id, sender, &template, None).await
     }

@@ -5,13 +5,12 @@
 use hearth_core::{Error, Result};
 use http::StatusCode;
 use ruma::{
-    OwnedRoomId, OwnedUserId, RoomId, RoomOrAliasId, ServerName, UserId,
-    api::error::ErrorKind,
-    events::{TimelineEventType, room::member::MembershipState},
+    OwnedRoomId, OwnedUserId, RoomId, RoomOrAliasId, ServerName, UserId, api::error::ErrorKind,
+    events::room::member::MembershipState,
 };
 use serde_json::{Value, json};
 
-use super::{EventTemplate, Service, state::StateMap};
+use super::{Service, state::StateMap};
 
 impl Service {
     /// Join a room by ID or alias; returns the room ID.
@@ -28,11 +27,11 @@ impl Service {
         if is_guest && !guest_can_join(self, &state).await? {
             return Err(Error::forbidden("Guests may not join this room"));
         }
-        let mut content = self.member_content(user, "join", reason).await?;
+        let mut content = member_content("join", reason);
         if let Some(via) = self.authorising_user(&room_id, user, &state).await? {
             content["join_authorised_via_users_server"] = json!(via);
         }
-        let template = EventTemplate::state(TimelineEventType::RoomMember, user.as_str(), content);
+        let template = self.member_template(user, content).await?;
         self.send_event(&room_id, user, &template, None).await?;
         Ok(room_id)
     }
@@ -46,8 +45,7 @@ impl Service {
         via: &[ruma::OwnedServerName],
     ) -> Result<OwnedRoomId> {
         let room_id = self.resolve_room(room, via).await?;
-        let content = self.member_content(user, "knock", reason).await?;
-        let template = EventTemplate::state(TimelineEventType::RoomMember, user.as_str(), content);
+        let template = self.member_template(user, member_content("knock", reason)).await?;
         self.send_event(&room_id, user, &template, None).await?;
         Ok(room_id)
     }
@@ -62,10 +60,7 @@ impl Service {
         reason: Option<String>,
         is_direct: bool,
     ) -> Result<()> {
-        let mut content = json!({"membership": membership.as_str()});
-        if let Some(reason) = reason {
-            content["reason"] = json!(reason);
-        }
+        let mut content = member_content(membership.as_str(), reason);
         if is_direct {
             content["is_direct"] = json!(true);
         }
@@ -81,8 +76,7 @@ impl Service {
                 return Err(Error::forbidden("You are not a member of this room"));
             }
         }
-        let template =
-            EventTemplate::state(TimelineEventType::RoomMember, target.as_str(), content);
+        let template = self.member_template(target, content).await?;
         self.send_event(room_id, sender, &template, None).await?;
         Ok(())
     }
@@ -104,6 +98,29 @@ impl Service {
             return Err(Error::forbidden(format!("{target} is not banned from this room")));
         }
         self.change_membership(sender, room_id, target, MembershipState::Leave, reason, false).await
+    }
+
+    /// Leave every room a deactivated user is in, rejecting their invites and rescinding their
+    /// knocks (Synapse parts deactivated users from all rooms). A room that refuses is logged
+    /// and skipped.
+    pub async fn leave_all(&self, user: &UserId) -> Result<()> {
+        let pending = [MembershipState::Join, MembershipState::Invite, MembershipState::Knock];
+        let rooms = self.ctx.storage.rooms_for_user(user, &pending).await?;
+        let template = self.member_template(user, member_content("leave", None)).await?;
+        let mut commits = Vec::new();
+        for room in &rooms {
+            // Queued back to back, so the rooms share commits.
+            match self.submit(&room.room_id, user, &template, None).await {
+                Ok(commit) => commits.push((&room.room_id, commit)),
+                Err(e) => tracing::warn!(%user, room = %room.room_id, "could not leave: {e}"),
+            }
+        }
+        for (room, commit) in commits {
+            if let Err(e) = commit.await {
+                tracing::warn!(%user, %room, "could not leave: {e}");
+            }
+        }
+        Ok(())
     }
 
     /// Forget a room the user has left (spec: "Leaving rooms"): it disappears from their sync.
@@ -154,21 +171,6 @@ impl Service {
             };
         }
         Ok(room_id)
-    }
-
-    /// Member content with the user's profile (TODO(accounts): displayname and avatar_url once
-    /// profiles exist).
-    async fn member_content(
-        &self,
-        _user: &UserId,
-        membership: &str,
-        reason: Option<String>,
-    ) -> Result<Value> {
-        let mut content = json!({"membership": membership});
-        if let Some(reason) = reason {
-            content["reason"] = json!(reason);
-        }
-        Ok(content)
     }
 
     /// For a join under a `restricted` or `knock_restricted` rule by a user not already invited
@@ -222,6 +224,15 @@ impl Service {
         via.map(Some)
             .ok_or_else(|| Error::forbidden("No member of this room can authorise your join"))
     }
+}
+
+/// `{"membership": .., "reason": ..}`; the profile is added by `member_template`.
+fn member_content(membership: &str, reason: Option<String>) -> Value {
+    let mut content = json!({"membership": membership});
+    if let Some(reason) = reason {
+        content["reason"] = json!(reason);
+    }
+    content
 }
 
 async fn guest_can_join(svc: &Service, state: &StateMap) -> Result<bool> {

@@ -11,6 +11,7 @@ mod content;
 mod create;
 mod events;
 mod head;
+mod member_profile;
 mod membership;
 mod messages;
 mod pdu;
@@ -56,7 +57,6 @@ const GROUP_CACHE: usize = 2_000;
 
 pub struct Service {
     ctx: Arc<Ctx>,
-    #[allow(dead_code)]
     services: Weak<Services>,
     keys: Arc<server_keys::Service>,
     rooms: Mutex<HashMap<OwnedRoomId, head::Slot>>,

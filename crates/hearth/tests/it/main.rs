@@ -17,6 +17,7 @@ mod foundation;
 mod keys;
 mod login;
 mod media;
+mod member_profile;
 mod membership;
 mod messages;
 mod profile;

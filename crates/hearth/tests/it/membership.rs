@@ -157,3 +157,46 @@ async fn knock_and_restricted_joins() {
         .await;
     assert_eq!(event["join_authorised_via_users_server"], alice.user_id);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deactivation_leaves_rooms_and_rejects_invites_and_knocks() {
+    let server = TestServer::start().await;
+    let alice = server.register("alice").await;
+    let bob = server.register("bob").await;
+    let joined = create_room(&alice, json!({"preset": "public_chat"})).await;
+    let invited = create_room(&alice, json!({"invite": [bob.user_id]})).await;
+    let rules =
+        json!([{"type": "m.room.join_rules", "state_key": "", "content": {"join_rule": "knock"}}]);
+    let knocked = create_room(&alice, json!({"initial_state": rules})).await;
+    let banned = create_room(&alice, json!({"preset": "public_chat"})).await;
+    for (path, room) in [("rooms", &joined), ("knock", &knocked), ("rooms", &banned)] {
+        let suffix = if path == "rooms" { "/join" } else { "" };
+        let url = format!("/_matrix/client/v3/{path}/{}{suffix}", enc(room));
+        assert_eq!(bob.post(&url, json!({})).await.0, 200, "{url}");
+    }
+    let url = format!("/_matrix/client/v3/rooms/{}/ban", enc(&banned));
+    assert_eq!(alice.post(&url, json!({"user_id": bob.user_id})).await.0, 200);
+
+    let path = "/_matrix/client/v3/account/deactivate";
+    let session = bob.post(path, json!({})).await.1["session"].clone();
+    let auth = json!({"type": "m.login.password", "session": session,
+        "identifier": {"type": "m.id.user", "user": "bob"}, "password": "password123"});
+    let (status, body) = bob.post(path, json!({"auth": auth})).await;
+    assert_eq!(status, 200, "{body}");
+
+    for (room, expected) in
+        [(&joined, "leave"), (&invited, "leave"), (&knocked, "leave"), (&banned, "ban")]
+    {
+        let url = format!(
+            "/_matrix/client/v3/rooms/{}/state/m.room.member/{}",
+            enc(room),
+            enc(&bob.user_id)
+        );
+        let (status, content) = alice.get(&url).await;
+        assert_eq!(status, 200, "{content}");
+        assert_eq!(content["membership"], expected, "{room}");
+    }
+    let (_, members) =
+        alice.get(&format!("/_matrix/client/v3/rooms/{}/joined_members", enc(&joined))).await;
+    assert_eq!(members["joined"].as_object().unwrap().len(), 1);
+}
