@@ -2,7 +2,6 @@
 //! forgetting, kicking, banning, knocking, and member lists.
 
 use axum::{Router, extract::State};
-use hearth_core::Error;
 use ruma::{
     OwnedRoomOrAliasId,
     api::client::{
@@ -74,11 +73,8 @@ async fn invite(
     req: Ruma<invite_user::v3::Request>,
 ) -> Result<RumaResponse<invite_user::v3::Response>, ApiError> {
     let invite_user::v3::InvitationRecipient::UserId(recipient) = &req.recipient else {
-        return Err(Error::unknown(
-            http::StatusCode::BAD_REQUEST,
-            "Third-party invites are not supported",
-        )
-        .into());
+        services.rooms.invite_3pid(&req.room_id).await?;
+        return Ok(invite_user::v3::Response::new().into());
     };
     services
         .rooms

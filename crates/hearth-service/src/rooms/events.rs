@@ -27,6 +27,7 @@ impl Service {
         if let Some(id) = self.ctx.storage.event_for_txn(sender, device, txn_id).await? {
             return Ok(id);
         }
+        self.send_limit.check(&sender.to_owned())?;
         let mut template = EventTemplate::new(kind, content);
         if template.kind == TimelineEventType::RoomRedaction {
             template.redacts = template
@@ -60,7 +61,11 @@ impl Service {
         }
         let template = match ruma::UserId::parse(state_key) {
             Ok(target) if kind == "m.room.member" => self.member_template(&target, content).await?,
-            _ => EventTemplate::state(kind, state_key, content),
+            _ => {
+                // Membership changes are not messages (Synapse limits them separately).
+                self.send_limit.check(&sender.to_owned())?;
+                EventTemplate::state(kind, state_key, content)
+            }
         };
         content::validate(&template)?;
         self.send_event(room_id, sender, &template, None).await
@@ -80,6 +85,7 @@ impl Service {
         if let Some(id) = self.ctx.storage.event_for_txn(sender, device, txn_id).await? {
             return Ok(id);
         }
+        self.send_limit.check(&sender.to_owned())?;
         self.check_redaction(sender, room_id, event_id).await?;
         let (_, rules) =
             self.room_version(room_id).await?.ok_or_else(|| Error::not_found("Unknown room"))?;

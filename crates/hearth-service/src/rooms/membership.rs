@@ -81,6 +81,18 @@ impl Service {
         Ok(())
     }
 
+    /// `/invite` with a third-party identifier (spec: "Invitations to third-party
+    /// identifiers"): finding or storing the invite needs an identity server, and this server
+    /// uses none, so it is refused as Synapse refuses it with 3PID lookups disabled (403).
+    pub async fn invite_3pid(&self, room_id: &RoomId) -> Result<()> {
+        if self.room_version(room_id).await?.is_none() {
+            return Err(Error::not_found("Unknown room"));
+        }
+        Err(Error::forbidden(
+            "Looking up third-party identifiers is denied from this server: it uses no identity server, so invite the user by their Matrix ID",
+        ))
+    }
+
     /// Unban: a leave for a banned user; `M_FORBIDDEN` when they are not banned.
     pub async fn unban(
         &self,

@@ -35,7 +35,8 @@ use hearth_core::Result;
 use lru::LruCache;
 use parking_lot::Mutex;
 use ruma::{
-    EventId, OwnedEventId, OwnedRoomId, RoomId, RoomVersionId, room_version_rules::RoomVersionRules,
+    EventId, OwnedEventId, OwnedRoomId, OwnedUserId, RoomId, RoomVersionId,
+    room_version_rules::RoomVersionRules,
 };
 use tokio::sync::OnceCell;
 
@@ -48,7 +49,7 @@ pub use read::JoinedMember;
 pub use state::StateMap;
 pub use token::PaginationToken;
 
-use crate::{Ctx, Services, server_keys};
+use crate::{Ctx, Services, ratelimit::RateLimiter, server_keys};
 
 /// Parsed events kept in memory (auth events, recent timeline).
 const EVENT_CACHE: usize = 20_000;
@@ -67,6 +68,8 @@ pub struct Service {
     next_group: OnceCell<std::sync::atomic::AtomicI64>,
     versions: Mutex<HashMap<OwnedRoomId, (RoomVersionId, RoomVersionRules)>>,
     txn_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// `rate_limits.messages_per_user`: events clients send (messages, state, redactions).
+    send_limit: RateLimiter<OwnedUserId>,
 }
 
 impl Service {
@@ -76,7 +79,6 @@ impl Service {
         keys: Arc<server_keys::Service>,
     ) -> Self {
         Service {
-            ctx,
             services,
             keys,
             rooms: Mutex::default(),
@@ -86,6 +88,11 @@ impl Service {
             next_group: OnceCell::new(),
             versions: Mutex::default(),
             txn_locks: Mutex::default(),
+            send_limit: RateLimiter::new(
+                ctx.config.rate_limits.messages_per_user,
+                ctx.config.rate_limits.enabled,
+            ),
+            ctx,
         }
     }
 

@@ -200,3 +200,26 @@ async fn deactivation_leaves_rooms_and_rejects_invites_and_knocks() {
         alice.get(&format!("/_matrix/client/v3/rooms/{}/joined_members", enc(&joined))).await;
     assert_eq!(members["joined"].as_object().unwrap().len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn third_party_invites_need_an_identity_server() {
+    let server = TestServer::start().await;
+    let alice = server.register("alice").await;
+    let room = enc(&create_room(&alice, json!({})).await);
+    let invite = json!({"id_server": "id.example.org", "id_access_token": "t",
+        "medium": "email", "address": "bob@example.org"});
+    let refused =
+        alice.post(&format!("/_matrix/client/v3/rooms/{room}/invite"), invite.clone()).await;
+    assert_error(&refused, 403, "M_FORBIDDEN");
+    assert!(refused.1["error"].as_str().unwrap().contains("identity server"), "{}", refused.1);
+    let unknown = alice.post("/_matrix/client/v3/rooms/%21nope%3Alocalhost/invite", invite).await;
+    assert_error(&unknown, 404, "M_NOT_FOUND");
+    // Without the identity server's token the request is malformed.
+    let partial =
+        json!({"id_server": "id.example.org", "medium": "email", "address": "b@example.org"});
+    let bad = alice.post(&format!("/_matrix/client/v3/rooms/{room}/invite"), partial).await;
+    assert_error(&bad, 400, "M_BAD_JSON");
+    // Nothing was stored: alice is the only member.
+    let (_, members) = alice.get(&format!("/_matrix/client/v3/rooms/{room}/members")).await;
+    assert_eq!(members["chunk"].as_array().unwrap().len(), 1);
+}

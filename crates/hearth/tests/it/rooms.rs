@@ -259,3 +259,42 @@ async fn unknown_rooms_and_events_and_oversized_events() {
         "M_TOO_LARGE",
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sends_are_rate_limited_per_user() {
+    let slow = hearth_core::config::Rate { per_second: 0.001, burst: 3 };
+    let server = TestServer::start_with(|c| {
+        c.rate_limits.enabled = true;
+        c.rate_limits.messages_per_user = slow;
+    })
+    .await;
+    let alice = server.register("alice").await;
+    let bob = server.register("bob").await;
+    let room = enc(&create_room(&alice, json!({"preset": "public_chat"})).await);
+    assert_eq!(bob.post(&format!("/_matrix/client/v3/rooms/{room}/join"), json!({})).await.0, 200);
+    let text = json!({"msgtype": "m.text", "body": "hi"});
+    let first = send(&alice, &room, "1", text.clone()).await;
+    send(&alice, &room, "2", text.clone()).await;
+    send(&alice, &room, "3", text.clone()).await;
+    let path = format!("/_matrix/client/v3/rooms/{room}/send/m.room.message/4");
+    let limited = alice.put(&path, text.clone()).await;
+    assert_error(&limited, 429, "M_LIMIT_EXCEEDED");
+    assert!(limited.1["retry_after_ms"].as_u64().unwrap() > 0, "{}", limited.1);
+    // State events and redactions count too; retrying a sent transaction does not.
+    let topic = format!("/_matrix/client/v3/rooms/{room}/state/m.room.topic");
+    assert_error(&alice.put(&topic, json!({"topic": "t"})).await, 429, "M_LIMIT_EXCEEDED");
+    let redact = format!("/_matrix/client/v3/rooms/{room}/redact/{}/r", enc(&first));
+    assert_error(&alice.put(&redact, json!({})).await, 429, "M_LIMIT_EXCEEDED");
+    assert_eq!(send(&alice, &room, "1", text.clone()).await, first);
+    // Limits are per user; membership changes are not messages.
+    send(&bob, &room, "1", text.clone()).await;
+    assert_eq!(bob.post(&format!("/_matrix/client/v3/rooms/{room}/leave"), json!({})).await.0, 200);
+
+    // With rate limits off, the same rate limits nothing.
+    let server = TestServer::start_with(|c| c.rate_limits.messages_per_user = slow).await;
+    let alice = server.register("alice").await;
+    let room = enc(&create_room(&alice, json!({})).await);
+    for txn in 0..5 {
+        send(&alice, &room, &txn.to_string(), text.clone()).await;
+    }
+}
