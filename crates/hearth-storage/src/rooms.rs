@@ -180,9 +180,10 @@ pub trait EventStore {
     /// The events found among `event_ids`, in no particular order.
     async fn get_events(&self, event_ids: Vec<OwnedEventId>) -> Result<Vec<EventRecord>>;
 
-    /// The event a device sent with a transaction ID, for send idempotency.
+    /// The event a device sent to a room with a transaction ID, for send idempotency.
     async fn event_for_txn(
         &self,
+        room_id: &RoomId,
         user_id: &UserId,
         device_id: &ruma::DeviceId,
         txn_id: &TransactionId,

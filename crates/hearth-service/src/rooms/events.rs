@@ -13,7 +13,7 @@ use super::{EventTemplate, Service, content};
 
 impl Service {
     /// `PUT /rooms/{roomId}/send/{eventType}/{txnId}`: the same transaction ID from the same
-    /// device returns the first event's ID and stores nothing new.
+    /// device in the same room returns the first event's ID and stores nothing new.
     pub async fn send_message(
         &self,
         sender: &UserId,
@@ -23,8 +23,8 @@ impl Service {
         txn_id: &TransactionId,
         content: Value,
     ) -> Result<OwnedEventId> {
-        let _txn = self.txn_lock(sender, device, txn_id).await;
-        if let Some(id) = self.ctx.storage.event_for_txn(sender, device, txn_id).await? {
+        let _txn = self.txn_lock(room_id, sender, device, txn_id).await;
+        if let Some(id) = self.ctx.storage.event_for_txn(room_id, sender, device, txn_id).await? {
             return Ok(id);
         }
         self.send_limit.check(&sender.to_owned())?;
@@ -81,8 +81,8 @@ impl Service {
         txn_id: &TransactionId,
         reason: Option<String>,
     ) -> Result<OwnedEventId> {
-        let _txn = self.txn_lock(sender, device, txn_id).await;
-        if let Some(id) = self.ctx.storage.event_for_txn(sender, device, txn_id).await? {
+        let _txn = self.txn_lock(room_id, sender, device, txn_id).await;
+        if let Some(id) = self.ctx.storage.event_for_txn(room_id, sender, device, txn_id).await? {
             return Ok(id);
         }
         self.send_limit.check(&sender.to_owned())?;
@@ -103,30 +103,53 @@ impl Service {
         self.send_event(room_id, sender, &template, txn).await
     }
 
-    /// A client may redact its own events, or others' with the `redact` power level (spec:
-    /// client-server-api "Redactions"); the target must be an event of this room.
+    /// What a client may redact (spec: client-server-api "Redactions"; Synapse's checks). The
+    /// room version's authorization rules run when the redaction is persisted: before v3 they
+    /// hold the redact level and the same-domain rule, since v3 they accept any redaction and
+    /// a server applies one only from the event's own server or the redact level (rooms/v3
+    /// "Handling redactions"). So here: without the redact level, only one's own events;
+    /// never the create event or the server ACL; an event this server does not have (it may
+    /// arrive later) only with the redact level.
     async fn check_redaction(
         &self,
         sender: &UserId,
         room_id: &RoomId,
         target: &EventId,
     ) -> Result<()> {
-        let event = self.pdu(target).await?.filter(|e| e.room_id == room_id);
-        let Some(event) = event else { return Err(Error::not_found("Event not found")) };
-        if event.sender != sender && !self.has_power(room_id, sender, "redact").await? {
-            return Err(Error::forbidden("You may not redact other users' events in this room"));
+        let not_found = || Error::not_found("Event not found");
+        let event = self.pdu(target).await?;
+        if let Some(event) = &event {
+            if event.room_id != room_id {
+                return Err(not_found());
+            }
+            if event.kind == TimelineEventType::RoomCreate {
+                return Err(Error::forbidden("Redacting the create event is not permitted"));
+            }
+            if event.kind == TimelineEventType::RoomServerAcl {
+                return Err(Error::forbidden("Redacting the server ACL is not permitted"));
+            }
         }
-        Ok(())
+        if self.has_power(room_id, sender, "redact").await? {
+            return Ok(());
+        }
+        match event {
+            None => Err(not_found()),
+            Some(event) if event.sender != sender => {
+                Err(Error::forbidden("You may not redact other users' events in this room"))
+            }
+            Some(_) => Ok(()),
+        }
     }
 
     /// Serialize sends of one transaction ID, so a retry racing the first attempt waits for it.
     async fn txn_lock(
         &self,
+        room_id: &RoomId,
         sender: &UserId,
         device: &DeviceId,
         txn_id: &TransactionId,
     ) -> TxnGuard<'_> {
-        let key = format!("{sender}\u{0}{device}\u{0}{txn_id}");
+        let key = format!("{room_id}\u{0}{sender}\u{0}{device}\u{0}{txn_id}");
         let lock = self.txn_locks.lock().entry(key.clone()).or_default().clone();
         let guard = lock.clone().lock_owned().await;
         TxnGuard { service: self, key, _guard: guard, lock }

@@ -21,6 +21,7 @@ mod member_profile;
 mod membership;
 mod messages;
 mod profile;
+mod redaction;
 mod registration;
 mod rooms;
 mod state_res;

@@ -140,7 +140,7 @@ async fn redactions_follow_the_room_version() {
     }
     let room = enc(&create_room(&alice, json!({})).await);
     assert_error(
-        &alice.put(&format!("/_matrix/client/v3/rooms/{room}/redact/%24nope/x"), json!({})).await,
+        &bob.put(&format!("/_matrix/client/v3/rooms/{room}/redact/%24nope/x"), json!({})).await,
         404,
         "M_NOT_FOUND",
     );

@@ -170,6 +170,10 @@ async fn send_is_idempotent_per_device_and_txn() {
     assert_eq!(first, again);
     let other = send(&alice, &room, "other", json!({"msgtype": "m.text", "body": "two"})).await;
     assert_ne!(first, other);
+    // Transaction IDs are scoped to the request path: another room is another request.
+    let elsewhere = enc(&create_room(&alice, json!({})).await);
+    let there = send(&alice, &elsewhere, "same", json!({"msgtype": "m.text", "body": "one"})).await;
+    assert_ne!(first, there);
     let (_, page) =
         alice.get(&format!("/_matrix/client/v3/rooms/{room}/messages?dir=b&limit=10")).await;
     let bodies: Vec<&Value> = page["chunk"]

@@ -40,19 +40,21 @@ impl EventStore for SqliteStore {
 
     async fn event_for_txn(
         &self,
+        room_id: &RoomId,
         user_id: &UserId,
         device_id: &DeviceId,
         txn_id: &TransactionId,
     ) -> Result<Option<OwnedEventId>> {
-        let key = (user_id.to_string(), device_id.to_string(), txn_id.to_string());
+        let key =
+            (room_id.to_string(), user_id.to_string(), device_id.to_string(), txn_id.to_string());
         self.db
             .read(move |c| {
                 let id: Option<String> = c
                     .prepare_cached(
                         "SELECT event_id FROM events
-                         WHERE sender = ?1 AND txn_device = ?2 AND txn_id = ?3",
+                         WHERE room_id = ?1 AND sender = ?2 AND txn_device = ?3 AND txn_id = ?4",
                     )?
-                    .query_row([&key.0, &key.1, &key.2], |r| r.get(0))
+                    .query_row([&key.0, &key.1, &key.2, &key.3], |r| r.get(0))
                     .optional()?;
                 Ok(id.map(TryInto::try_into).transpose()?)
             })

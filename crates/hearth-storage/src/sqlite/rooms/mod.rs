@@ -20,7 +20,8 @@ use crate::rooms::*;
 
 pub(super) const AREA: Area = Area {
     name: "rooms",
-    migrations: &["
+    migrations: &[
+        "
         CREATE TABLE rooms (
             room_id TEXT PRIMARY KEY,
             version TEXT NOT NULL,
@@ -109,7 +110,15 @@ pub(super) const AREA: Area = Area {
             created_ts INTEGER NOT NULL
         );
         CREATE INDEX room_aliases_by_room ON room_aliases (room_id);
-    "],
+    ",
+        "
+        -- Transaction IDs are scoped to the request path, hence to the room (spec:
+        -- client-server-api, Transaction identifiers).
+        DROP INDEX events_txn;
+        CREATE UNIQUE INDEX events_txn ON events (room_id, sender, txn_device, txn_id)
+            WHERE txn_id IS NOT NULL;
+    ",
+    ],
 };
 
 /// Columns of `events` read into an [`EventRecord`], in `event_record`'s order.
