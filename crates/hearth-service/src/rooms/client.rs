@@ -1,13 +1,14 @@
 //! Events as clients see them (spec: client-server-api "Room event format"): the client fields
 //! of the PDU, redacted with the room version's algorithm when a valid redaction exists, and
-//! `unsigned` with `age`, `transaction_id` (for the sending device only), `prev_content`,
-//! `replaces_state` and `redacted_because`.
+//! `unsigned` with `age`, `transaction_id` (for the sending device only), `membership` (the
+//! viewer's), `prev_content`, `replaces_state` and `redacted_because`.
 
 use hearth_core::{Result, utils::now_millis};
 use hearth_storage::EventRecord;
 use ruma::{
     CanonicalJsonObject, CanonicalJsonValue, DeviceId, UserId,
     canonical_json::{RedactedBecause, redact},
+    events::TimelineEventType,
 };
 use serde_json::{Map, Value, json, value::RawValue};
 
@@ -83,6 +84,11 @@ impl Service {
         {
             unsigned.insert("transaction_id".into(), json!(txn));
         }
+        if let Some(viewer) = viewer
+            && let Some(membership) = self.membership_after(viewer.user, record, pdu).await?
+        {
+            unsigned.insert("membership".into(), json!(membership));
+        }
         if let Some(replaced) = &record.replaces_state {
             unsigned.insert("replaces_state".into(), json!(replaced));
             if let Some(prev) = self.pdu(replaced).await? {
@@ -92,6 +98,27 @@ impl Service {
         }
         out.insert("unsigned".into(), Value::Object(unsigned));
         Ok(Value::Object(out))
+    }
+
+    /// `unsigned.membership` (spec v1.11, MSC4115): the user's membership in the state after
+    /// the event, `leave` if they have none; `None` for an event without state (an outlier).
+    async fn membership_after(
+        &self,
+        user: &UserId,
+        record: &EventRecord,
+        pdu: &PduRef,
+    ) -> Result<Option<String>> {
+        let membership =
+            |e: &PduRef| e.content_value()["membership"].as_str().unwrap_or("leave").to_owned();
+        if pdu.kind == TimelineEventType::RoomMember
+            && pdu.state_key.as_deref() == Some(user.as_str())
+        {
+            return Ok(Some(membership(pdu)));
+        }
+        let Some(group) = record.state_group_after else { return Ok(None) };
+        let state = self.state_group(group).await?.map;
+        let member = self.state_pdu(&state, "m.room.member", user.as_str()).await?;
+        Ok(Some(member.as_ref().map(membership).unwrap_or_else(|| "leave".to_owned())))
     }
 
     /// The redaction of this event, in client format, if there is one that counts: from the

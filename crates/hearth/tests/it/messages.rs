@@ -164,3 +164,50 @@ async fn state_and_history_survive_restart() {
     let (status, body) = alice.post("/_matrix/client/v3/join/%23kept%3Alocalhost", json!({})).await;
     assert_eq!(status, 200, "{body}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unsigned_membership_is_the_viewers_after_each_event() {
+    let server = TestServer::start().await;
+    let alice = server.register("alice").await;
+    let bob = server.register("bob").await;
+    let room = enc(&create_room(&alice, json!({})).await);
+    let text = |body: &str| json!({"msgtype": "m.text", "body": body});
+    let before = send(&alice, &room, "1", text("before")).await;
+    let path = format!("/_matrix/client/v3/rooms/{room}/invite");
+    assert_eq!(alice.post(&path, json!({"user_id": bob.user_id})).await.0, 200);
+    send(&alice, &room, "2", text("invited")).await;
+    assert_eq!(bob.post(&format!("/_matrix/client/v3/rooms/{room}/join"), json!({})).await.0, 200);
+    send(&alice, &room, "3", text("joined")).await;
+
+    let memberships = |page: &Value| -> Vec<(String, String)> {
+        page["chunk"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                let what = e["content"]["body"].as_str().or(e["content"]["membership"].as_str());
+                (
+                    what.unwrap_or("").to_owned(),
+                    e["unsigned"]["membership"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let page = format!("/_matrix/client/v3/rooms/{room}/messages?dir=b&limit=5");
+    let (_, seen_by_bob) = bob.get(&page).await;
+    let expected = [
+        ("joined", "join"),
+        ("join", "join"),
+        ("invited", "invite"),
+        ("invite", "invite"),
+        ("before", "leave"),
+    ];
+    let expected: Vec<(String, String)> =
+        expected.iter().map(|(a, b)| ((*a).to_owned(), (*b).to_owned())).collect();
+    assert_eq!(memberships(&seen_by_bob), expected);
+    let (_, seen_by_alice) = alice.get(&page).await;
+    assert!(memberships(&seen_by_alice).iter().all(|(_, m)| m == "join"));
+    let (_, event) =
+        bob.get(&format!("/_matrix/client/v3/rooms/{room}/event/{}", enc(&before))).await;
+    assert_eq!(event["unsigned"]["membership"], "leave");
+}
