@@ -20,22 +20,23 @@ impl Service {
     }
 
     /// Users matching `term` by ID or display name, at most `limit`; `limited` when more
-    /// matched. With `[user_directory] search_all_users`, every active local user can be found.
+    /// matched. By default the users who share a room with the searcher or are in a public
+    /// room (Synapse's default); with `[user_directory] search_all_users`, every active local
+    /// user.
     pub async fn search(
         &self,
-        _searcher: &Session,
+        searcher: &Session,
         term: &str,
         limit: usize,
     ) -> Result<search_users::v3::Response> {
         let limit = limit.min(MAX_LIMIT);
-        if !self.ctx.config.user_directory.search_all_users {
-            // TODO(rooms, issue 3): without `search_all_users` the directory holds the users
-            // who share a room with the searcher or are in public rooms; that needs the room
-            // membership storage, which has not landed. Until then nobody is found.
-            return Ok(search_users::v3::Response::new(Vec::new(), false));
-        }
         let term = term.trim();
-        let mut found = self.ctx.storage.search_local_users(term, limit + 1).await?;
+        let storage = &self.ctx.storage;
+        let mut found = if self.ctx.config.user_directory.search_all_users {
+            storage.search_local_users(term, limit + 1).await?
+        } else {
+            storage.search_visible_users(&searcher.user_id, term, limit + 1).await?
+        };
         let limited = found.len() > limit;
         found.truncate(limit);
         let results = found

@@ -124,6 +124,8 @@ pub struct NewEvent {
     /// Changes to the room's current state: key to new event ID, `None` to remove.
     pub current_state_delta: Vec<(StateKey, Option<OwnedEventId>)>,
     pub membership_updates: Vec<MembershipUpdate>,
+    /// The room's `join_rule` when this event changes it (for the user directory).
+    pub join_rule: Option<String>,
     /// The room's forward extremities after this event.
     pub forward_extremities: Vec<OwnedEventId>,
     pub txn: Option<(OwnedDeviceId, OwnedTransactionId)>,

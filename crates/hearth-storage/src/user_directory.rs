@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use hearth_core::Result;
-use ruma::OwnedUserId;
+use ruma::{OwnedUserId, UserId};
 
 #[derive(Debug, Clone)]
 pub struct DirectoryEntry {
@@ -16,4 +16,15 @@ pub trait UserDirectoryStore {
     /// Active, non-guest local users whose ID or display name contains `term`
     /// (case-insensitively), ordered by user ID, at most `limit`.
     async fn search_local_users(&self, term: &str, limit: usize) -> Result<Vec<DirectoryEntry>>;
+
+    /// Users (local or not) joined to a room `searcher` has joined or to a public room
+    /// (`join_rule` public), whose ID or display name contains `term` (case-insensitively),
+    /// ordered by user ID, at most `limit`. Local guests and deactivated users are left out.
+    /// Found through the membership indexes: only the members of those rooms are read.
+    async fn search_visible_users(
+        &self,
+        searcher: &UserId,
+        term: &str,
+        limit: usize,
+    ) -> Result<Vec<DirectoryEntry>>;
 }

@@ -108,7 +108,8 @@ pub struct WellKnownConfig {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct UserDirectoryConfig {
-    /// Search every local user, not only those who share a room with the searcher.
+    /// Search every local user, not only those who share a room with the searcher or are in
+    /// a public room.
     pub search_all_users: bool,
 }
 

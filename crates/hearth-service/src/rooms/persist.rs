@@ -88,6 +88,7 @@ impl Service {
         let (new_head, delta) =
             self.advance_head(head, pdu, &after, group_after, chain_after, &key).await?;
         let membership_updates = self.membership_updates(pdu, &delta).await?;
+        let join_rule = self.join_rule_change(pdu, &delta).await?;
         let event = NewEvent {
             event_id: pdu.event_id.clone(),
             room_id: pdu.room_id.clone(),
@@ -106,6 +107,7 @@ impl Service {
             state_group_after: group_after,
             current_state_delta: delta,
             membership_updates,
+            join_rule,
             forward_extremities: new_head.extremities.clone(),
             txn,
             new_room: None,
@@ -291,6 +293,27 @@ impl Service {
             });
         }
         Ok(out)
+    }
+}
+
+impl Service {
+    /// The room's new `join_rule` when the change to its current state includes one.
+    async fn join_rule_change(
+        &self,
+        pdu: &PduRef,
+        delta: &[(StateKey, Option<OwnedEventId>)],
+    ) -> Result<Option<String>> {
+        let change =
+            delta.iter().find(|((kind, key), _)| kind == "m.room.join_rules" && key.is_empty());
+        let Some((_, id)) = change else { return Ok(None) };
+        let event = match id {
+            Some(id) if *id == pdu.event_id => Some(pdu.clone()),
+            Some(id) => self.pdu(id).await?,
+            None => None,
+        };
+        // A room without join rules is invite-only (spec: "m.room.join_rules").
+        let rule = event.and_then(|e| e.content_value()["join_rule"].as_str().map(str::to_owned));
+        Ok(Some(rule.unwrap_or_else(|| "invite".to_owned())))
     }
 }
 

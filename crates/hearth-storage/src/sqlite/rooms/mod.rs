@@ -118,6 +118,15 @@ pub(super) const AREA: Area = Area {
         CREATE UNIQUE INDEX events_txn ON events (room_id, sender, txn_device, txn_id)
             WHERE txn_id IS NOT NULL;
     ",
+        "
+        -- The current join rule, so the user directory finds public rooms by index.
+        ALTER TABLE rooms ADD COLUMN join_rule TEXT;
+        UPDATE rooms SET join_rule = (
+            SELECT json_extract(e.json, '$.content.join_rule')
+            FROM current_state s JOIN events e ON e.event_id = s.event_id
+            WHERE s.room_id = rooms.room_id AND s.type = 'm.room.join_rules' AND s.state_key = '');
+        CREATE INDEX rooms_by_join_rule ON rooms (join_rule);
+    ",
     ],
 };
 

@@ -49,6 +49,10 @@ pub(super) fn persist(c: &mut WriteCtx<'_>, e: &NewEvent) -> Result<i64> {
     }
     update_current_state(c, e)?;
     update_memberships(c, e, pos)?;
+    if let Some(rule) = &e.join_rule {
+        c.prepare_cached("UPDATE rooms SET join_rule = ?2 WHERE room_id = ?1")?
+            .execute([e.room_id.as_str(), rule.as_str()])?;
+    }
     Ok(pos)
 }
 
