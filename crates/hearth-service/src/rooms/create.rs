@@ -83,6 +83,7 @@ impl Service {
         }
         for t in &templates {
             content::validate(t)?;
+            content::validate_for_version(t, &rules.authorization)?;
         }
 
         let public = req.visibility == Visibility::Public;

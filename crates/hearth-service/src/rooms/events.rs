@@ -68,6 +68,9 @@ impl Service {
             }
         };
         content::validate(&template)?;
+        if let Some((_, rules)) = self.room_version(room_id).await? {
+            content::validate_for_version(&template, &rules.authorization)?;
+        }
         self.send_event(room_id, sender, &template, None).await
     }
 

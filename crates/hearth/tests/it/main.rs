@@ -5,6 +5,7 @@ mod common;
 
 mod account;
 mod account_data;
+mod auth_rules;
 mod backup;
 mod cli;
 mod cross_signing;
