@@ -3,9 +3,10 @@
 //! content hash (an event whose hash does not match is redacted), then the same persist path as
 //! local events, with the state before it resolved from the states after its `prev_events`.
 //!
-//! Not yet: fetching missing `prev_events`/`auth_events` (backfill, outliers), other servers'
-//! keys, storing rejected events, and soft-failing events that fail against the current state:
-//! those answer 501 or `M_FORBIDDEN` and store nothing.
+//! Not yet: fetching missing `prev_events`/`auth_events` (backfill, outliers) and other
+//! servers' keys (501, nothing stored); storing rejected events (`M_FORBIDDEN`, nothing
+//! stored); soft-failing (step 6): an event that passes against the state before it is
+//! accepted even when it fails against the room's current state. TODO(federation).
 
 use std::sync::Arc;
 
@@ -53,6 +54,9 @@ impl Service {
             return Ok(event_id);
         }
         let pdu = Arc::new(Pdu::from_json(event_id.clone(), json, &rules)?);
+        if pdu.prev_events.is_empty() {
+            return Err(Error::bad_json("Invalid event: no `prev_events`"));
+        }
         for id in pdu.prev_events.iter().chain(&pdu.auth_events) {
             if self.pdu(id).await?.is_none() {
                 return Err(needs_federation(format!(
@@ -60,12 +64,13 @@ impl Service {
                 )));
             }
         }
-        if pdu.prev_events.is_empty() {
-            return Err(Error::bad_json("Invalid event: no `prev_events`"));
-        }
 
         let slot = self.slot(&room_id);
         let mut guard = slot.lock().await;
+        if self.pdu(&event_id).await?.is_some() {
+            // The same event, received concurrently, was persisted while we waited.
+            return Ok(event_id);
+        }
         let head = self.loaded_head(&mut guard, &room_id).await?.clone();
         let before = self.state_before(&head, &pdu).await?;
         let prepared = self.prepare_persist(&head, &pdu, before, None).await?;
