@@ -5,6 +5,7 @@
 
 pub mod account_data;
 pub mod accounts;
+pub mod directory;
 pub mod discovery;
 pub mod e2ee;
 pub mod filters;
@@ -13,7 +14,9 @@ pub mod notifier;
 pub mod password;
 pub mod profile;
 pub mod ratelimit;
+pub mod relations;
 pub mod rooms;
+pub mod search;
 pub mod server_keys;
 pub mod stream_token;
 pub mod uiaa;
@@ -45,6 +48,7 @@ pub struct Services {
     pub user_directory: user_directory::Service,
     pub server_keys: Arc<server_keys::Service>,
     pub rooms: rooms::Service,
+    pub directory: directory::Service,
 }
 
 impl Services {
@@ -61,6 +65,7 @@ impl Services {
             e2ee: e2ee::Service::new(ctx.clone(), weak.clone()),
             user_directory: user_directory::Service::new(ctx.clone()),
             rooms: rooms::Service::new(ctx.clone(), weak.clone(), server_keys.clone()),
+            directory: directory::Service::new(ctx.clone(), weak.clone()),
             server_keys,
             ctx,
         }))

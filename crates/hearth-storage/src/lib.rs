@@ -6,12 +6,15 @@
 
 pub mod account_data;
 pub mod accounts;
+pub mod directory;
 pub mod e2ee;
 pub mod filters;
 pub mod media;
 pub mod media_files;
 pub mod profile;
+pub mod relations;
 pub mod rooms;
+pub mod search;
 pub mod sqlite;
 pub mod user_directory;
 
@@ -21,12 +24,15 @@ use hearth_core::Result;
 
 pub use account_data::*;
 pub use accounts::*;
+pub use directory::*;
 pub use e2ee::*;
 pub use filters::*;
 pub use media::*;
 pub use media_files::{ByteStream, LocalMediaFiles, MediaFiles};
 pub use profile::*;
+pub use relations::*;
 pub use rooms::*;
+pub use search::*;
 pub use user_directory::*;
 
 /// The server-wide stream: every change that sync reports gets a position in it.
@@ -50,6 +56,9 @@ pub trait Storage:
     + StateStore
     + MembershipStore
     + AliasStore
+    + DirectoryStore
+    + RelationStore
+    + SearchStore
     + Send
     + Sync
     + 'static
@@ -70,6 +79,9 @@ impl<T> Storage for T where
         + StateStore
         + MembershipStore
         + AliasStore
+        + DirectoryStore
+        + RelationStore
+        + SearchStore
         + Send
         + Sync
         + 'static

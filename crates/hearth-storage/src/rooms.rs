@@ -131,6 +131,10 @@ pub struct NewEvent {
     pub txn: Option<(OwnedDeviceId, OwnedTransactionId)>,
     /// Set on a room's create event: the room row to insert.
     pub new_room: Option<RoomRecord>,
+    /// The event's relationship to a parent (relations, threads, aggregations).
+    pub relation: Option<crate::NewRelation>,
+    /// Text for server-side search: one of `SEARCH_KEYS` and the text.
+    pub search_text: Option<(String, String)>,
 }
 
 /// A user's current membership in a room.
@@ -204,6 +208,15 @@ pub trait EventStore {
 
     /// The latest event of a room at or before stream position `pos`.
     async fn room_event_at(&self, room_id: &RoomId, pos: i64) -> Result<Option<EventRecord>>;
+
+    /// The non-outlier, non-rejected event of a room closest to `ts` (ms) in direction `dir`:
+    /// `Forward`, the first at or after it; `Backward`, the last at or before it.
+    async fn event_near_timestamp(
+        &self,
+        room_id: &RoomId,
+        ts: i64,
+        dir: TimelineDirection,
+    ) -> Result<Option<EventRecord>>;
 }
 
 #[async_trait]
@@ -277,7 +290,14 @@ pub trait MembershipStore {
     ) -> Result<Vec<MembershipRecord>>;
 }
 
-/// Local room aliases. Minimal for now; the room directory work extends it.
+/// A local alias: the room it points to and the user who created it.
+#[derive(Debug, Clone)]
+pub struct AliasRecord {
+    pub room_id: OwnedRoomId,
+    pub creator: OwnedUserId,
+}
+
+/// Local room aliases.
 #[async_trait]
 pub trait AliasStore {
     /// Create an alias; `false` if it already exists.
@@ -291,4 +311,13 @@ pub trait AliasStore {
     async fn resolve_alias(&self, alias: &RoomAliasId) -> Result<Option<OwnedRoomId>>;
 
     async fn room_aliases(&self, room_id: &RoomId) -> Result<Vec<OwnedRoomAliasId>>;
+
+    /// The alias's room and creator.
+    async fn get_alias(&self, alias: &RoomAliasId) -> Result<Option<AliasRecord>>;
+
+    /// Remove an alias; the room it pointed to, `None` if there was no such alias.
+    async fn delete_alias(&self, alias: &RoomAliasId) -> Result<Option<OwnedRoomId>>;
+
+    /// Point every alias of `from` at `to` (room upgrades); returns the aliases moved.
+    async fn move_aliases(&self, from: &RoomId, to: &RoomId) -> Result<Vec<OwnedRoomAliasId>>;
 }

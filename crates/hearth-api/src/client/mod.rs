@@ -6,6 +6,7 @@ mod backup;
 mod capabilities;
 mod dehydrated_device;
 mod device;
+mod directory;
 mod discovery;
 mod filter;
 mod keys;
@@ -41,4 +42,5 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(rooms::routes())
         .merge(timeline::routes())
         .merge(membership::routes())
+        .merge(directory::routes())
 }

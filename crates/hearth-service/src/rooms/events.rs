@@ -59,6 +59,10 @@ impl Service {
         if kind == "m.room.create" {
             return Err(Error::forbidden("The create event cannot be replaced"));
         }
+        if kind == "m.room.canonical_alias" {
+            // Before the schema check: malformed aliases are `M_INVALID_PARAM` there.
+            self.services()?.directory.check_canonical_alias(room_id, &content).await?;
+        }
         let template = match ruma::UserId::parse(state_key) {
             Ok(target) if kind == "m.room.member" => self.member_template(&target, content).await?,
             _ => {

@@ -127,6 +127,13 @@ impl Service {
         Ok(Some(parsed))
     }
 
+    /// The other services (room features built on the core: directory, relations, search).
+    pub(crate) fn services(&self) -> Result<Arc<Services>> {
+        self.services
+            .upgrade()
+            .ok_or_else(|| hearth_core::Error::internal("server is shutting down"))
+    }
+
     async fn next_state_group(&self) -> Result<i64> {
         let counter = self
             .next_group

@@ -111,6 +111,8 @@ impl Service {
             forward_extremities: new_head.extremities.clone(),
             txn,
             new_room: None,
+            relation: crate::relations::new_relation(pdu),
+            search_text: crate::search::search_text(pdu),
         };
         let after = GroupedState { map: after, group: Some(group_after), chain_len: chain_after };
         Ok(Prepared { event, head: new_head, after, groups })

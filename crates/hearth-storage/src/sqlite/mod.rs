@@ -5,12 +5,15 @@
 mod account_data;
 mod accounts;
 mod db;
+mod directory;
 mod e2ee;
 mod filters;
 mod media;
 mod migrations;
 mod profile;
+mod relations;
 mod rooms;
+mod search;
 mod user_directory;
 
 use std::path::Path;
@@ -28,6 +31,8 @@ const AREAS: &[migrations::Area] = &[
     media::AREA,
     e2ee::AREA,
     rooms::AREA,
+    relations::AREA,
+    search::AREA,
 ];
 
 pub struct SqliteStore {

@@ -13,6 +13,7 @@ mod crypto;
 mod dehydrated_device;
 mod device_lists;
 mod devices;
+mod directory;
 mod e2ee_support;
 mod foundation;
 mod keys;

@@ -1,8 +1,8 @@
-//! Local room aliases (minimal: create, resolve, list).
+//! Local room aliases: create, resolve, list, delete, and move (room upgrades).
 
 use async_trait::async_trait;
 use hearth_core::{Result, utils::now_millis};
-use ruma::{OwnedRoomAliasId, OwnedRoomId, RoomAliasId, RoomId, UserId};
+use ruma::{OwnedRoomAliasId, OwnedRoomId, OwnedUserId, RoomAliasId, RoomId, UserId};
 use rusqlite::{OptionalExtension, params};
 
 use crate::{rooms::*, sqlite::SqliteStore};
@@ -49,6 +49,50 @@ impl AliasStore for SqliteStore {
                     "SELECT alias FROM room_aliases WHERE room_id = ?1 ORDER BY alias",
                 )?
                 .query_map([&room_id], |r| r.get::<_, String>(0))?
+                .map(|a| Ok(OwnedRoomAliasId::try_from(a?)?))
+                .collect()
+            })
+            .await
+    }
+
+    async fn get_alias(&self, alias: &RoomAliasId) -> Result<Option<AliasRecord>> {
+        let alias = alias.to_string();
+        self.db
+            .read(move |c| {
+                let row: Option<(String, String)> = c
+                    .prepare_cached("SELECT room_id, creator FROM room_aliases WHERE alias = ?1")?
+                    .query_row([&alias], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()?;
+                let Some((room_id, creator)) = row else { return Ok(None) };
+                Ok(Some(AliasRecord {
+                    room_id: OwnedRoomId::try_from(room_id)?,
+                    creator: OwnedUserId::try_from(creator)?,
+                }))
+            })
+            .await
+    }
+
+    async fn delete_alias(&self, alias: &RoomAliasId) -> Result<Option<OwnedRoomId>> {
+        let alias = alias.to_string();
+        self.db
+            .write(move |c| {
+                let id: Option<String> = c
+                    .prepare_cached("DELETE FROM room_aliases WHERE alias = ?1 RETURNING room_id")?
+                    .query_row([&alias], |r| r.get(0))
+                    .optional()?;
+                Ok(id.map(OwnedRoomId::try_from).transpose()?)
+            })
+            .await
+    }
+
+    async fn move_aliases(&self, from: &RoomId, to: &RoomId) -> Result<Vec<OwnedRoomAliasId>> {
+        let args = (from.to_string(), to.to_string());
+        self.db
+            .write(move |c| {
+                c.prepare_cached(
+                    "UPDATE room_aliases SET room_id = ?2 WHERE room_id = ?1 RETURNING alias",
+                )?
+                .query_map([&args.0, &args.1], |r| r.get::<_, String>(0))?
                 .map(|a| Ok(OwnedRoomAliasId::try_from(a?)?))
                 .collect()
             })

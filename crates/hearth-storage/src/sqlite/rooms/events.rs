@@ -114,4 +114,30 @@ impl EventStore for SqliteStore {
             })
             .await
     }
+
+    async fn event_near_timestamp(
+        &self,
+        room_id: &RoomId,
+        ts: i64,
+        dir: TimelineDirection,
+    ) -> Result<Option<EventRecord>> {
+        let room_id = room_id.to_owned();
+        self.db
+            .read(move |c| {
+                let (cmp, order) = match dir {
+                    TimelineDirection::Forward => (">=", "ASC"),
+                    TimelineDirection::Backward => ("<=", "DESC"),
+                };
+                let sql = format!(
+                    "SELECT {EVENT_COLUMNS} FROM events
+                     WHERE room_id = ?1 AND origin_server_ts {cmp} ?2
+                        AND outlier = 0 AND rejected = 0 AND stream_pos IS NOT NULL
+                     ORDER BY origin_server_ts {order}, stream_pos {order} LIMIT 1"
+                );
+                Ok(c.prepare_cached(&sql)?
+                    .query_row(rusqlite::params![room_id.as_str(), ts], event_record)
+                    .optional()?)
+            })
+            .await
+    }
 }

@@ -127,6 +127,9 @@ pub(super) const AREA: Area = Area {
             WHERE s.room_id = rooms.room_id AND s.type = 'm.room.join_rules' AND s.state_key = '');
         CREATE INDEX rooms_by_join_rule ON rooms (join_rule);
     ",
+        "
+        CREATE INDEX events_room_ts ON events (room_id, origin_server_ts);
+    ",
     ],
 };
 

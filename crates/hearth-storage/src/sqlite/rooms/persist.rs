@@ -28,6 +28,8 @@ pub(super) fn persist(c: &mut WriteCtx<'_>, e: &NewEvent) -> Result<i64> {
     }
     let pos = c.next_pos();
     insert_event(c, e, pos)?;
+    crate::sqlite::relations::index(c, e, pos)?;
+    crate::sqlite::search::index(c, e, pos)?;
     for prev in &e.prev_events {
         c.prepare_cached(
             "INSERT OR IGNORE INTO event_edges (event_id, prev_event_id) VALUES (?1, ?2)",
@@ -102,14 +104,19 @@ fn insert_state_group(c: &WriteCtx<'_>, g: &NewStateGroup) -> Result<()> {
     Ok(())
 }
 
-/// Mark the target of a redaction, and this event if a redaction of it arrived first.
+/// Mark the target of a redaction, and this event if a redaction of it arrived first. A
+/// redacted event leaves the relations and search indexes.
 fn apply_redactions(c: &WriteCtx<'_>, e: &NewEvent) -> Result<()> {
     if let Some(target) = &e.redacts {
-        c.prepare_cached(
-            "UPDATE events SET redacted_by = ?1
-             WHERE event_id = ?2 AND room_id = ?3 AND redacted_by IS NULL",
-        )?
-        .execute([e.event_id.as_str(), target.as_str(), e.room_id.as_str()])?;
+        let n = c
+            .prepare_cached(
+                "UPDATE events SET redacted_by = ?1
+                 WHERE event_id = ?2 AND room_id = ?3 AND redacted_by IS NULL",
+            )?
+            .execute([e.event_id.as_str(), target.as_str(), e.room_id.as_str()])?;
+        if n == 1 {
+            unindex(c, target.as_str())?;
+        }
     }
     let earlier: Option<String> = c
         .prepare_cached(
@@ -121,8 +128,14 @@ fn apply_redactions(c: &WriteCtx<'_>, e: &NewEvent) -> Result<()> {
     if let Some(redaction) = earlier {
         c.prepare_cached("UPDATE events SET redacted_by = ?1 WHERE event_id = ?2")?
             .execute([redaction.as_str(), e.event_id.as_str()])?;
+        unindex(c, e.event_id.as_str())?;
     }
     Ok(())
+}
+
+fn unindex(c: &WriteCtx<'_>, event_id: &str) -> Result<()> {
+    crate::sqlite::relations::unindex(c, event_id)?;
+    crate::sqlite::search::unindex(c, event_id)
 }
 
 fn update_current_state(c: &WriteCtx<'_>, e: &NewEvent) -> Result<()> {
