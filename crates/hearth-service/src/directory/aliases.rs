@@ -29,7 +29,7 @@ impl Service {
             return Err(Error::not_found(format!("Unknown room {room_id}")));
         }
         let member = self.ctx.storage.membership(room_id, &session.user_id).await?;
-        if !member.is_some_and(|m| m.membership == MembershipState::Join) {
+        if member.is_none_or(|m| m.membership != MembershipState::Join) {
             return Err(Error::forbidden("You must be in the room to create an alias for it"));
         }
         if !self.ctx.storage.create_alias(alias, room_id, &session.user_id).await? {

@@ -53,8 +53,8 @@ impl Service {
             .into_iter()
             .filter(|s| listed(s) && matches(s, &query.filter))
             .collect();
-        // `summaries` keeps the storage order (most members first); counts may have moved.
-        matching.sort_by(|a, b| b.num_joined_members.cmp(&a.num_joined_members));
+        // Counts may have moved since the list was read; the sort is stable (room IDs stay ordered).
+        matching.sort_by_key(|s| std::cmp::Reverse(s.num_joined_members));
         let total = matching.len() as u64;
         let limit = query.limit.unwrap_or(total).max(1);
         let start = offset.min(total);

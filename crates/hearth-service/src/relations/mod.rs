@@ -3,4 +3,4 @@
 
 mod index;
 
-pub(crate) use index::{new_relation, relation_in};
+pub(crate) use index::new_relation;
