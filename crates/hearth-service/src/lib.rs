@@ -8,17 +8,22 @@ pub mod accounts;
 pub mod directory;
 pub mod discovery;
 pub mod e2ee;
+pub mod ephemeral;
 pub mod filters;
 pub mod media;
 pub mod notifier;
 pub mod password;
+pub mod presence;
 pub mod profile;
 pub mod ratelimit;
+pub mod receipts;
 pub mod relations;
 pub mod rooms;
 pub mod search;
 pub mod server_keys;
 pub mod stream_token;
+pub mod sync;
+pub mod typing;
 pub mod uiaa;
 pub mod user_directory;
 
@@ -49,12 +54,17 @@ pub struct Services {
     pub server_keys: Arc<server_keys::Service>,
     pub rooms: rooms::Service,
     pub directory: directory::Service,
+    pub typing: typing::Service,
+    pub receipts: receipts::Service,
+    pub presence: presence::Service,
+    pub sync: sync::Service,
 }
 
 impl Services {
     pub fn new(config: Arc<Config>, storage: Arc<dyn Storage>) -> Result<Arc<Services>> {
         let server_keys = Arc::new(server_keys::Service::load(&config)?);
         let ctx = Arc::new(Ctx { config, storage, notifier: notifier::Notifier::default() });
+        let ephemeral = Arc::new(ephemeral::EphemeralStream::default());
         Ok(Arc::new_cyclic(|weak: &Weak<Services>| Services {
             accounts: accounts::Service::new(ctx.clone(), weak.clone()),
             uiaa: uiaa::Service::new(ctx.clone(), weak.clone()),
@@ -66,6 +76,10 @@ impl Services {
             user_directory: user_directory::Service::new(ctx.clone()),
             rooms: rooms::Service::new(ctx.clone(), weak.clone(), server_keys.clone()),
             directory: directory::Service::new(ctx.clone(), weak.clone()),
+            typing: typing::Service::new(ctx.clone(), ephemeral.clone()),
+            receipts: receipts::Service::new(ctx.clone(), weak.clone()),
+            presence: presence::Service::new(ctx.clone(), ephemeral.clone()),
+            sync: sync::Service::new(ctx.clone(), weak.clone(), ephemeral.clone()),
             server_keys,
             ctx,
         }))

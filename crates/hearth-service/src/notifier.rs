@@ -31,6 +31,9 @@ pub struct Notifier {
 struct Inner {
     users: HashMap<OwnedUserId, Watchers>,
     rooms: HashMap<OwnedRoomId, Watchers>,
+    /// Set when the server stops: every watch returns at once so shutdown does not wait for
+    /// long-polls to time out.
+    shutting_down: bool,
 }
 
 impl Notifier {
@@ -42,6 +45,19 @@ impl Notifier {
     /// Wake every long-poll following `room` (a new event, typing, a receipt...).
     pub fn notify_room(&self, room: &RoomId) {
         wake(self.inner.lock().rooms.get(room));
+    }
+
+    /// The server is stopping: wake every watch, now and later.
+    pub fn shut_down(&self) {
+        let mut inner = self.inner.lock();
+        inner.shutting_down = true;
+        for watchers in inner.users.values().chain(inner.rooms.values()) {
+            wake(Some(watchers));
+        }
+    }
+
+    pub fn is_shutting_down(&self) -> bool {
+        self.inner.lock().shutting_down
     }
 
     /// Register interest in `user` and `rooms`. Register before checking for data.
@@ -80,6 +96,9 @@ pub struct Watch {
 impl Watch {
     /// Wait until woken or until `timeout` passes; returns whether it was woken.
     pub async fn wait(&self, timeout: Duration) -> bool {
+        if self.inner.lock().shutting_down {
+            return true;
+        }
         tokio::time::timeout(timeout, self.notify.notified()).await.is_ok()
     }
 }
@@ -120,6 +139,16 @@ mod tests {
         assert!(!bob.wait(Duration::from_millis(20)).await);
         notifier.notify_user(user_id!("@bob:x"));
         assert!(bob.wait(Duration::from_secs(1)).await);
+    }
+
+    #[tokio::test]
+    async fn shutting_down_wakes_every_watch() {
+        let notifier = Notifier::default();
+        let alice = notifier.watch(user_id!("@alice:x"), [room_id!("!a:x").to_owned()]);
+        notifier.shut_down();
+        assert!(alice.wait(Duration::from_secs(60)).await);
+        let later = notifier.watch(user_id!("@bob:x"), []);
+        assert!(later.wait(Duration::from_secs(60)).await);
     }
 
     #[tokio::test]

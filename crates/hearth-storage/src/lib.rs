@@ -11,11 +11,14 @@ pub mod e2ee;
 pub mod filters;
 pub mod media;
 pub mod media_files;
+pub mod presence;
 pub mod profile;
+pub mod receipts;
 pub mod relations;
 pub mod rooms;
 pub mod search;
 pub mod sqlite;
+pub mod sync;
 pub mod user_directory;
 
 use std::{path::Path, sync::Arc};
@@ -29,10 +32,13 @@ pub use e2ee::*;
 pub use filters::*;
 pub use media::*;
 pub use media_files::{ByteStream, LocalMediaFiles, MediaFiles};
+pub use presence::*;
 pub use profile::*;
+pub use receipts::*;
 pub use relations::*;
 pub use rooms::*;
 pub use search::*;
+pub use sync::*;
 pub use user_directory::*;
 
 /// The server-wide stream: every change that sync reports gets a position in it.
@@ -59,6 +65,9 @@ pub trait Storage:
     + DirectoryStore
     + RelationStore
     + SearchStore
+    + ReceiptStore
+    + PresenceStore
+    + SyncStore
     + Send
     + Sync
     + 'static
@@ -82,6 +91,9 @@ impl<T> Storage for T where
         + DirectoryStore
         + RelationStore
         + SearchStore
+        + ReceiptStore
+        + PresenceStore
+        + SyncStore
         + Send
         + Sync
         + 'static

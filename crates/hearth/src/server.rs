@@ -57,6 +57,8 @@ impl RunningServer {
 
     /// Stop accepting connections, let in-flight requests finish, then return.
     pub async fn stop(mut self) {
+        // Long-polls return at once rather than holding the shutdown until they time out.
+        self.services.ctx.notifier.shut_down();
         let _ = self.shutdown.send(true);
         while self.tasks.join_next().await.is_some() {}
     }

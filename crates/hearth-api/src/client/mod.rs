@@ -11,12 +11,16 @@ mod discovery;
 mod filter;
 mod keys;
 mod membership;
+mod presence;
 mod profile;
+mod receipts;
 mod register;
 mod rooms;
 mod session;
+mod sync;
 mod timeline;
 mod to_device;
+mod typing;
 mod user_directory;
 
 use axum::Router;
@@ -43,4 +47,8 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(timeline::routes())
         .merge(membership::routes())
         .merge(directory::routes())
+        .merge(sync::routes())
+        .merge(typing::routes())
+        .merge(receipts::routes())
+        .merge(presence::routes())
 }

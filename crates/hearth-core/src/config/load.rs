@@ -154,6 +154,13 @@ fn validate(config: &Config) -> Result<(), ConfigError> {
             )));
         }
     }
+    if config.presence.idle_timeout_ms == 0 || config.presence.offline_timeout_ms == 0 {
+        return Err(ConfigError(
+            "config keys `presence.idle_timeout_ms` and `presence.offline_timeout_ms`: must be \
+             above 0"
+                .into(),
+        ));
+    }
     config.media.validate().map_err(ConfigError)?;
     if let Some(url) = &config.public_baseurl
         && !(url.starts_with("http://") || url.starts_with("https://"))

@@ -131,10 +131,14 @@ impl Default for RoomsConfig {
 pub struct PresenceConfig {
     /// Track and share presence. Big servers often turn it off.
     pub enabled: bool,
+    /// An online user with no activity for this long becomes `unavailable` (milliseconds).
+    pub idle_timeout_ms: u64,
+    /// A user none of whose clients syncs for this long becomes `offline` (milliseconds).
+    pub offline_timeout_ms: u64,
 }
 
 impl Default for PresenceConfig {
     fn default() -> Self {
-        PresenceConfig { enabled: true }
+        PresenceConfig { enabled: true, idle_timeout_ms: 300_000, offline_timeout_ms: 30_000 }
     }
 }

@@ -43,6 +43,39 @@ impl Service {
         Ok(serde_json::value::to_raw_value(&value)?)
     }
 
+    /// The event as `/sync` lists it: the client format without `room_id` (spec:
+    /// `ClientEventWithoutRoomID`).
+    pub(crate) async fn sync_event(
+        &self,
+        record: &EventRecord,
+        pdu: &PduRef,
+        viewer: Viewer<'_>,
+    ) -> Result<Box<RawValue>> {
+        let mut value = self.client_value(record, pdu, Some(viewer), true).await?;
+        if let Some(obj) = value.as_object_mut() {
+            obj.remove("room_id");
+        }
+        Ok(serde_json::value::to_raw_value(&value)?)
+    }
+
+    /// The event in federation format (a filter's `event_format`): the PDU as servers
+    /// exchange it, redacted if a valid redaction exists, with its `event_id`.
+    pub(crate) async fn federation_event(
+        &self,
+        record: &EventRecord,
+        pdu: &PduRef,
+    ) -> Result<Box<RawValue>> {
+        let mut obj = pdu.json.clone();
+        if let Some(because) = self.valid_redaction(record, pdu).await?
+            && let Some((_, rules)) = self.room_version(&pdu.room_id).await?
+        {
+            obj = redact(obj, &rules.redaction, Some(RedactedBecause::from_json(because)))
+                .unwrap_or(obj_fallback(pdu));
+        }
+        obj.insert("event_id".into(), CanonicalJsonValue::String(pdu.event_id.to_string()));
+        Ok(serde_json::value::to_raw_value(&obj)?)
+    }
+
     async fn client_value(
         &self,
         record: &EventRecord,

@@ -44,7 +44,12 @@ impl Service {
         }
         content::validate(&template)?;
         let txn = Some((device.to_owned(), txn_id.to_owned()));
-        self.send_event(room_id, sender, &template, txn).await
+        let event_id = self.send_event(room_id, sender, &template, txn).await?;
+        // Sending is a pro-active action (spec: "Last active ago").
+        if let Some(services) = self.services.upgrade() {
+            services.presence.bump_active(sender);
+        }
+        Ok(event_id)
     }
 
     /// `PUT /rooms/{roomId}/state/{eventType}/{stateKey}`.

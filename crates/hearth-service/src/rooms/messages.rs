@@ -78,7 +78,7 @@ impl Service {
     /// Walk the timeline until `limit` events pass the filter and visibility; returns them,
     /// the position of the last row looked at, and whether the timeline ran out.
     #[allow(clippy::too_many_arguments)]
-    async fn scan(
+    pub(crate) async fn scan(
         &self,
         user: &UserId,
         room_id: &RoomId,
@@ -228,7 +228,7 @@ impl Service {
 }
 
 /// `types`/`not_types` (with `*` wildcards), `senders`/`not_senders`, `contains_url`.
-fn matches_filter(pdu: &PduRef, filter: &RoomEventFilter) -> bool {
+pub(crate) fn matches_filter(pdu: &PduRef, filter: &RoomEventFilter) -> bool {
     let kind = pdu.kind.to_string();
     if filter.not_types.iter().any(|t| glob(t, &kind)) {
         return false;
@@ -254,7 +254,7 @@ fn matches_filter(pdu: &PduRef, filter: &RoomEventFilter) -> bool {
 }
 
 /// Filter type patterns: `*` matches any run of characters.
-fn glob(pattern: &str, value: &str) -> bool {
+pub(crate) fn glob(pattern: &str, value: &str) -> bool {
     match pattern.split_once('*') {
         None => pattern == value,
         Some((prefix, rest)) => {

@@ -44,6 +44,7 @@ pub use build::{EventTemplate, MAX_PDU_BYTES};
 pub use client::Viewer;
 pub use hearth_storage::TimelineDirection;
 pub use messages::{Context, MessagesPage};
+pub(crate) use messages::{glob, matches_filter};
 pub use pdu::{Pdu, PduRef};
 pub use read::JoinedMember;
 pub use state::StateMap;

@@ -1,6 +1,8 @@
 //! Pagination tokens for `/messages` and `/context`, and the `prev_batch` that sync hands out:
 //! `t<pos>` stands between stream positions `pos` and `pos + 1`. Paginating backwards from it
-//! returns events at `pos` and below; forwards, events above `pos`.
+//! returns events at `pos` and below; forwards, events above `pos`. A sync token (`s<pos>_...`,
+//! see `stream_token`) is accepted too and stands at its stream position (spec: "Syncing":
+//! `/messages` with `from=<since>` and `to=<prev_batch>` fills a gap).
 
 use std::{fmt, str::FromStr};
 
@@ -31,6 +33,9 @@ impl FromStr for PaginationToken {
     type Err = Error;
 
     fn from_str(s: &str) -> Result<Self, Error> {
+        if s.starts_with('s') {
+            return crate::stream_token::SyncToken::parse(s).map(|t| PaginationToken(t.pos));
+        }
         s.strip_prefix('t')
             .and_then(|n| n.parse::<i64>().ok())
             .filter(|n| *n >= 0)
@@ -50,5 +55,7 @@ mod tests {
         assert_eq!("t9".parse::<PaginationToken>().unwrap(), t);
         assert!("x9".parse::<PaginationToken>().is_err());
         assert!("t-1".parse::<PaginationToken>().is_err());
+        assert_eq!("s9_123".parse::<PaginationToken>().unwrap(), t);
+        assert!("s9".parse::<PaginationToken>().is_err());
     }
 }

@@ -23,9 +23,13 @@ impl Service {
         let mut out = Vec::with_capacity(events.len());
         for (record, pdu) in events {
             let key = (record.state_group_before, record.state_group_after);
-            let own_member_event = pdu.state_key.as_deref() == Some(user.as_str());
+            let own_member_event = pdu.kind == ruma::events::TimelineEventType::RoomMember
+                && pdu.state_key.as_deref() == Some(user.as_str());
+            // One's own membership events are always visible, so a user who leaves (or
+            // rejects an invite) under restricted history still sees it happen (Synapse).
             let visible = match memo.get(&key) {
-                Some(v) if !own_member_event => *v,
+                _ if own_member_event => true,
+                Some(v) => *v,
                 _ => {
                     let v = self.visible_at(user, &record, current.as_ref()).await?;
                     memo.insert(key, v);

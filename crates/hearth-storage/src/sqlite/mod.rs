@@ -10,10 +10,13 @@ mod e2ee;
 mod filters;
 mod media;
 mod migrations;
+mod presence;
 mod profile;
+mod receipts;
 mod relations;
 mod rooms;
 mod search;
+mod sync;
 mod user_directory;
 
 use std::path::Path;
@@ -33,6 +36,8 @@ const AREAS: &[migrations::Area] = &[
     rooms::AREA,
     relations::AREA,
     search::AREA,
+    receipts::AREA,
+    presence::AREA,
 ];
 
 pub struct SqliteStore {

@@ -27,5 +27,6 @@ mod redaction;
 mod registration;
 mod rooms;
 mod state_res;
+mod sync;
 mod to_device;
 mod user_directory;

@@ -1,0 +1,50 @@
+//! Loading events in batches and rendering them as the filter asks (`event_format`,
+//! `event_fields`).
+
+use hearth_core::Result;
+use hearth_storage::EventRecord;
+use ruma::{OwnedEventId, api::client::filter::EventFormat};
+use serde_json::value::RawValue;
+
+use super::{Pass, filter::only_fields};
+use crate::rooms::{PduRef, Viewer};
+
+impl Pass<'_> {
+    /// Stored events by ID in one read, parsed (from the cache when there), in the order
+    /// given; missing ones are skipped.
+    pub async fn load_events(&self, ids: Vec<OwnedEventId>) -> Result<Vec<(EventRecord, PduRef)>> {
+        let mut records = self.services.ctx.storage.get_events(ids.clone()).await?;
+        let order: std::collections::HashMap<&OwnedEventId, usize> =
+            ids.iter().enumerate().map(|(i, id)| (id, i)).collect();
+        records.sort_by_key(|r| order.get(&r.event_id).copied().unwrap_or(usize::MAX));
+        let mut out = Vec::with_capacity(records.len());
+        for record in records {
+            out.push(self.services.rooms.loaded(record).await?);
+        }
+        Ok(out)
+    }
+
+    /// One room event as this sync renders it.
+    pub async fn render(&self, record: &EventRecord, pdu: &PduRef) -> Result<Box<RawValue>> {
+        let rooms = &self.services.rooms;
+        let event = match self.filter.event_format {
+            EventFormat::Federation => rooms.federation_event(record, pdu).await?,
+            _ => {
+                let viewer = Viewer { user: self.user, device: Some(self.device) };
+                rooms.sync_event(record, pdu, viewer).await?
+            }
+        };
+        Ok(match &self.filter.event_fields {
+            Some(fields) => only_fields(&event, fields),
+            None => event,
+        })
+    }
+
+    pub async fn render_all(&self, events: &[(EventRecord, PduRef)]) -> Result<Vec<Box<RawValue>>> {
+        let mut out = Vec::with_capacity(events.len());
+        for (record, pdu) in events {
+            out.push(self.render(record, pdu).await?);
+        }
+        Ok(out)
+    }
+}
