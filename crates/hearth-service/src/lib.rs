@@ -58,6 +58,7 @@ pub struct Services {
     pub receipts: receipts::Service,
     pub presence: presence::Service,
     pub sync: sync::Service,
+    pub relations: relations::Service,
 }
 
 impl Services {
@@ -80,6 +81,7 @@ impl Services {
             receipts: receipts::Service::new(ctx.clone(), weak.clone()),
             presence: presence::Service::new(ctx.clone(), ephemeral.clone()),
             sync: sync::Service::new(ctx.clone(), weak.clone(), ephemeral.clone()),
+            relations: relations::Service::new(ctx.clone(), weak.clone()),
             server_keys,
             ctx,
         }))

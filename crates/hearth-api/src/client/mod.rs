@@ -15,6 +15,7 @@ mod presence;
 mod profile;
 mod receipts;
 mod register;
+mod relations;
 mod rooms;
 mod session;
 mod sync;
@@ -51,4 +52,5 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(typing::routes())
         .merge(receipts::routes())
         .merge(presence::routes())
+        .merge(relations::routes())
 }

@@ -43,6 +43,7 @@ impl Service {
             self.check_redaction(sender, room_id, &target).await?;
         }
         content::validate(&template)?;
+        self.services()?.relations.validate_relation(sender, room_id, &template.content).await?;
         let txn = Some((device.to_owned(), txn_id.to_owned()));
         let event_id = self.send_event(room_id, sender, &template, txn).await?;
         // Sending is a pro-active action (spec: "Last active ago").

@@ -62,11 +62,8 @@ impl Service {
             (TimelineDirection::Forward, _) => Some(PaginationToken::after(last_scanned.max(from))),
         };
         let state = self.lazy_members(user, &events, filter).await?;
-        let viewer = Some(Viewer { user, device });
-        let mut chunk = Vec::with_capacity(events.len());
-        for (record, pdu) in &events {
-            chunk.push(self.client_event(record, pdu, viewer).await?);
-        }
+        let viewer = Viewer { user, device };
+        let chunk = self.services()?.relations.client_events(viewer, &events).await?;
         Ok(MessagesPage {
             start: PaginationToken(from).to_string(),
             end: end.map(|t| t.to_string()),
@@ -194,15 +191,11 @@ impl Service {
             self.scan(user, room_id, pos, None, TimelineDirection::Forward, after_limit, filter)
                 .await?
         };
-        let viewer = Some(Viewer { user, device });
-        let mut before_json = Vec::new();
-        for (r, p) in &before {
-            before_json.push(self.client_event(r, p, viewer).await?);
-        }
-        let mut after_json = Vec::new();
-        for (r, p) in &after {
-            after_json.push(self.client_event(r, p, viewer).await?);
-        }
+        let viewer = Viewer { user, device };
+        let relations = &self.services()?.relations;
+        let before_json = relations.client_events(viewer, &before).await?;
+        let after_json = relations.client_events(viewer, &after).await?;
+        let event = relations.client_events(viewer, &[(record.clone(), pdu.clone())]).await?;
         let state = match record.state_group_after {
             Some(g) if filter.lazy_load_options.is_disabled() => {
                 let ids = self.state_group(g).await?.map.values().cloned().collect();
@@ -220,7 +213,7 @@ impl Service {
             start: Some(PaginationToken::before(b_last.min(pos)).to_string()),
             end: Some(PaginationToken::after(a_last.max(pos)).to_string()),
             before: before_json,
-            event: self.client_event(&record, &pdu, viewer).await?,
+            event: event.into_iter().next().ok_or_else(|| Error::internal("event not served"))?,
             after: after_json,
             state,
         })

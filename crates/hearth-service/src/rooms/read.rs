@@ -53,8 +53,10 @@ impl Service {
         if !self.can_see_event(user, &record).await? {
             return Err(not_found());
         }
-        let (record, pdu) = self.loaded(record).await?;
-        self.client_event(&record, &pdu, Some(Viewer { user, device })).await
+        let event = self.loaded(record).await?;
+        let relations = &self.services()?.relations;
+        let served = relations.client_events(Viewer { user, device }, &[event]).await?;
+        served.into_iter().next().ok_or_else(|| Error::internal("event not served"))
     }
 
     /// The state a user may read: the current state while joined (or in a world-readable
