@@ -15,6 +15,7 @@ pub mod notifier;
 pub mod password;
 pub mod presence;
 pub mod profile;
+pub mod push;
 pub mod ratelimit;
 pub mod receipts;
 pub mod relations;
@@ -59,6 +60,7 @@ pub struct Services {
     pub presence: presence::Service,
     pub sync: sync::Service,
     pub relations: relations::Service,
+    pub push: push::Service,
 }
 
 impl Services {
@@ -82,6 +84,7 @@ impl Services {
             presence: presence::Service::new(ctx.clone(), ephemeral.clone()),
             sync: sync::Service::new(ctx.clone(), weak.clone(), ephemeral.clone()),
             relations: relations::Service::new(ctx.clone(), weak.clone()),
+            push: push::Service::new(ctx.clone(), weak.clone()),
             server_keys,
             ctx,
         }))

@@ -108,8 +108,9 @@ impl Service {
         };
         let thread_id = receipt.thread_id.clone();
         if self.ctx.storage.set_receipt(receipt).await?.is_some() {
+            // Counts first: the sync this wakes must see them reset.
+            self.reset_notification_counts(user, room_id, thread_id.as_deref(), event_id).await?;
             self.ctx.notifier.notify_room(room_id);
-            self.reset_notification_counts(user, room_id, thread_id.as_deref(), event_id);
         }
         Ok(())
     }
@@ -162,15 +163,14 @@ impl Service {
 
     /// A read receipt resets the notification counts up to its event (spec: "Receiving
     /// notifications").
-    fn reset_notification_counts(
+    async fn reset_notification_counts(
         &self,
-        _user: &UserId,
-        _room_id: &RoomId,
-        _thread_id: Option<&str>,
-        _event_id: &EventId,
-    ) {
-        // TODO(push): call the push service's receipt hook here once it exists
-        // (`services.push.on_receipt(user, room, thread, event)`).
+        user: &UserId,
+        room_id: &RoomId,
+        thread_id: Option<&str>,
+        event_id: &EventId,
+    ) -> Result<()> {
+        self.services()?.push.on_receipt(user, room_id, thread_id, event_id).await
     }
 }
 

@@ -13,6 +13,7 @@ pub mod media;
 pub mod media_files;
 pub mod presence;
 pub mod profile;
+pub mod push;
 pub mod receipts;
 pub mod relations;
 pub mod rooms;
@@ -34,6 +35,7 @@ pub use media::*;
 pub use media_files::{ByteStream, LocalMediaFiles, MediaFiles};
 pub use presence::*;
 pub use profile::*;
+pub use push::*;
 pub use receipts::*;
 pub use relations::*;
 pub use rooms::*;
@@ -68,6 +70,7 @@ pub trait Storage:
     + ReceiptStore
     + PresenceStore
     + SyncStore
+    + PushStore
     + Send
     + Sync
     + 'static
@@ -94,6 +97,7 @@ impl<T> Storage for T where
         + ReceiptStore
         + PresenceStore
         + SyncStore
+        + PushStore
         + Send
         + Sync
         + 'static

@@ -217,6 +217,9 @@ pub trait EventStore {
         ts: i64,
         dir: TimelineDirection,
     ) -> Result<Option<EventRecord>>;
+    /// Up to `limit` events of every room at positions in `(after, up_to]`, in stream order
+    /// (push rule evaluation follows the stream with this).
+    async fn events_after(&self, after: i64, up_to: i64, limit: usize) -> Result<Vec<EventRecord>>;
 }
 
 #[async_trait]

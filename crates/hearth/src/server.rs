@@ -36,6 +36,7 @@ impl RunningServer {
         let storage =
             hearth_storage::open_sqlite(&config.database_path(), config.database.read_connections)?;
         let services = Services::new(config.clone(), storage)?;
+        services.push.start().await?;
         let app = hearth_api::router(services.clone());
 
         let (shutdown, _) = watch::channel(false);
@@ -61,6 +62,7 @@ impl RunningServer {
         self.services.ctx.notifier.shut_down();
         let _ = self.shutdown.send(true);
         while self.tasks.join_next().await.is_some() {}
+        self.services.push.stop();
     }
 
     /// Serve until `signal` resolves, then shut down gracefully.

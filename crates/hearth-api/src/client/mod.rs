@@ -11,8 +11,11 @@ mod discovery;
 mod filter;
 mod keys;
 mod membership;
+mod notifications;
 mod presence;
 mod profile;
+mod push_rules;
+mod pushers;
 mod receipts;
 mod register;
 mod relations;
@@ -53,4 +56,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(receipts::routes())
         .merge(presence::routes())
         .merge(relations::routes())
+        .merge(push_rules::routes())
+        .merge(pushers::routes())
+        .merge(notifications::routes())
 }

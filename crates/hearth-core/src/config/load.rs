@@ -107,6 +107,7 @@ fn known_top_level_keys() -> Vec<&'static str> {
         "rooms",
         "presence",
         "media",
+        "push",
     ]
 }
 
@@ -162,6 +163,7 @@ fn validate(config: &Config) -> Result<(), ConfigError> {
         ));
     }
     config.media.validate().map_err(ConfigError)?;
+    config.push.validate().map_err(ConfigError)?;
     if let Some(url) = &config.public_baseurl
         && !(url.starts_with("http://") || url.starts_with("https://"))
     {

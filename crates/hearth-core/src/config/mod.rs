@@ -6,6 +6,7 @@
 
 mod load;
 mod media;
+mod push;
 mod sections;
 
 use std::path::PathBuf;
@@ -15,6 +16,7 @@ use serde::Deserialize;
 
 pub use load::{ConfigError, ROOM_VERSIONS, check_data_dir, load};
 pub use media::{MediaConfig, ThumbnailSize};
+pub use push::PushConfig;
 pub use sections::*;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -38,6 +40,7 @@ pub struct Config {
     pub rooms: RoomsConfig,
     pub presence: PresenceConfig,
     pub media: MediaConfig,
+    pub push: PushConfig,
 
     /// Set by the loader: whether a config file was read (it decides open registration).
     #[serde(skip)]
@@ -61,6 +64,7 @@ impl Default for Config {
             rooms: RoomsConfig::default(),
             presence: PresenceConfig::default(),
             media: MediaConfig::default(),
+            push: PushConfig::default(),
             from_file: false,
         }
     }

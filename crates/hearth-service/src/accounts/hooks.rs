@@ -6,6 +6,13 @@ use ruma::{DeviceId, OwnedDeviceId, UserId};
 
 use crate::Services;
 
+/// An account was registered over the Client-Server API (not by the CLI, which must not
+/// take stream positions).
+pub(super) async fn user_registered(services: &Services, user_id: &UserId) -> Result<()> {
+    // Its first `/sync` carries the default `m.push_rules`.
+    services.push.on_user_registered(user_id).await
+}
+
 /// Devices were deleted, with their tokens (logout, device deletion, password change with
 /// `logout_devices`, deactivation).
 pub(super) async fn devices_deleted(
@@ -13,7 +20,8 @@ pub(super) async fn devices_deleted(
     user_id: &UserId,
     device_ids: &[OwnedDeviceId],
 ) -> Result<()> {
-    services.e2ee.on_devices_deleted(user_id, device_ids).await
+    services.e2ee.on_devices_deleted(user_id, device_ids).await?;
+    services.push.on_devices_deleted(user_id, device_ids).await
 }
 
 /// A device's display name changed.
@@ -33,5 +41,6 @@ pub(super) async fn user_deactivated(services: &Services, user_id: &UserId) -> R
     services.rooms.leave_all(user_id).await?;
     services.profile.clear(user_id).await?;
     services.e2ee.on_user_deactivated(user_id).await?;
+    services.push.on_user_deactivated(user_id).await?;
     Ok(())
 }

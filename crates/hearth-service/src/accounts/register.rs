@@ -79,6 +79,7 @@ impl Service {
         self.create_user(&user_id, Some(password), false, false, completed.registration_token)
             .await?;
         tracing::info!(%user_id, "registered");
+        super::hooks::user_registered(&*self.services()?, &user_id).await?;
         if req.inhibit_login {
             return Ok(register::v3::Response::new(user_id));
         }
@@ -117,6 +118,7 @@ impl Service {
             }
         }
         let user_id = created.ok_or_else(|| Error::internal("no free guest user ID"))?;
+        super::hooks::user_registered(&*self.services()?, &user_id).await?;
         let device = DeviceRequest { display_name, ip: Some(ip), ..Default::default() };
         self.registered_session(user_id, device).await
     }

@@ -6,7 +6,7 @@
 //! [`hearth_storage::MediaFiles`] blob store, content-addressed so duplicates are kept once.
 
 mod download;
-mod preview;
+pub(crate) mod preview;
 mod thumbnail;
 mod thumbnailer;
 

@@ -137,6 +137,9 @@ impl Service {
         }
         self.events.lock().put(pdu.event_id.clone(), pdu.clone());
         self.ctx.notifier.notify_room(&pdu.room_id);
+        if let Some(services) = self.services.upgrade() {
+            services.push.wake();
+        }
         if pdu.kind == TimelineEventType::RoomMember
             && let Some(Ok(user)) = pdu.state_key.as_deref().map(UserId::parse)
         {

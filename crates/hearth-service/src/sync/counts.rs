@@ -17,15 +17,24 @@ pub struct RoomCounts {
 }
 
 impl Service {
-    /// The user's unread counts in a room.
+    /// The user's unread counts in a room, covering the events up to `up_to` (the position
+    /// the response reports: the push service waits until it has evaluated them).
     pub async fn unread_counts(
         &self,
-        _user: &UserId,
-        _room_id: &RoomId,
-        _threads: bool,
+        user: &UserId,
+        room_id: &RoomId,
+        threads: bool,
+        up_to: i64,
     ) -> Result<RoomCounts> {
-        // TODO(push): ask the push service (`services.push` counts for (user, room), per
-        // thread when `threads`) once it lands; until then there is nothing to count.
-        Ok(RoomCounts::default())
+        let counts = self.services()?.push.room_counts(user, room_id, up_to).await?;
+        let unread = |c: crate::push::Counts| UnreadCounts {
+            highlight_count: c.highlights,
+            notification_count: c.notifications,
+        };
+        if !threads {
+            return Ok(RoomCounts { room: unread(counts.total()), threads: BTreeMap::new() });
+        }
+        let threads = counts.threads.into_iter().map(|(root, c)| (root, unread(c))).collect();
+        Ok(RoomCounts { room: unread(counts.main), threads })
     }
 }

@@ -12,6 +12,7 @@ mod media;
 mod migrations;
 mod presence;
 mod profile;
+mod push;
 mod receipts;
 mod relations;
 mod rooms;
@@ -38,6 +39,7 @@ const AREAS: &[migrations::Area] = &[
     search::AREA,
     receipts::AREA,
     presence::AREA,
+    push::AREA,
 ];
 
 pub struct SqliteStore {

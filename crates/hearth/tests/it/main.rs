@@ -23,6 +23,7 @@ mod member_profile;
 mod membership;
 mod messages;
 mod profile;
+mod push;
 mod redaction;
 mod registration;
 mod relations;

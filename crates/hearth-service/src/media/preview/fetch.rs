@@ -33,7 +33,7 @@ pub(crate) struct Fetcher {
 }
 
 /// Resolves names, keeping only addresses the policy allows; none left is an error.
-struct GuardedResolver(Arc<IpPolicy>);
+pub(crate) struct GuardedResolver(pub(crate) Arc<IpPolicy>);
 
 #[derive(Debug)]
 struct Blocked;

@@ -2,9 +2,9 @@
 //! the guarded [`fetch::Fetcher`], read its OpenGraph data, store its image as local media
 //! (`og:image` becomes an `mxc://` URI with `matrix:image:size`), and cache the result.
 
-mod fetch;
+pub(crate) mod fetch;
 mod html;
-mod ip;
+pub(crate) mod ip;
 
 use std::{collections::BTreeMap, time::Duration};
 

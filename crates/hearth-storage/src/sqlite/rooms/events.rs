@@ -140,4 +140,19 @@ impl EventStore for SqliteStore {
             })
             .await
     }
+
+    async fn events_after(&self, after: i64, up_to: i64, limit: usize) -> Result<Vec<EventRecord>> {
+        self.db
+            .read(move |c| {
+                let sql = format!(
+                    "SELECT {EVENT_COLUMNS} FROM events
+                     WHERE stream_pos > ?1 AND stream_pos <= ?2 ORDER BY stream_pos LIMIT ?3"
+                );
+                let mut stmt = c.prepare_cached(&sql)?;
+                let rows =
+                    stmt.query_map(rusqlite::params![after, up_to, limit as i64], event_record)?;
+                Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+            })
+            .await
+    }
 }

@@ -1,0 +1,114 @@
+//! Push notifications (spec: client-server-api "Push Notifications"): push rules stored as
+//! `m.push_rules` account data, their evaluation for every new event, unread notification
+//! counts reset by receipts, `/notifications`, pushers, and delivery to push gateways
+//! (spec: push-gateway-api).
+//!
+//! Evaluation runs after commit, off the send's path: a background task follows the stream
+//! in order ([`evaluate`]), wakes on every committed event, and stores what it found with the
+//! position it reached. Readers of counts wait for it to reach the position they report, so
+//! a count always covers the events of the same `/sync` response. Deliveries are queued in the
+//! database by the same write and sent by a second task ([`delivery`]).
+
+mod context;
+mod counts;
+mod delivery;
+mod evaluate;
+mod gateway;
+mod notifications;
+mod payload;
+mod pushers;
+mod rules;
+mod thread;
+
+use std::{
+    num::NonZeroUsize,
+    sync::{Arc, Weak},
+    time::Duration,
+};
+
+use lru::LruCache;
+use parking_lot::Mutex;
+use ruma::{OwnedUserId, push::Ruleset};
+use tokio::sync::{Notify, watch};
+
+pub use counts::{Counts, RoomCounts};
+pub use notifications::NotificationsPage;
+
+use crate::{Ctx, Services};
+
+/// Rulesets kept in memory; a miss reads the user's account data.
+const RULESET_CACHE: usize = 4096;
+/// How long a reader of counts waits for evaluation to reach its position.
+const MAX_EVALUATION_WAIT: Duration = Duration::from_secs(5);
+
+pub struct Service {
+    ctx: Arc<Ctx>,
+    services: Weak<Services>,
+    rulesets: Mutex<LruCache<OwnedUserId, Arc<Ruleset>>>,
+    /// Serializes changes to push rules (read, modify, write).
+    rules_write: tokio::sync::Mutex<()>,
+    /// The stream position notifications have been evaluated up to.
+    evaluated: watch::Sender<i64>,
+    evaluate_wake: Arc<Notify>,
+    delivery_wake: Arc<Notify>,
+    shutdown: watch::Sender<bool>,
+}
+
+impl Service {
+    pub(crate) fn new(ctx: Arc<Ctx>, services: Weak<Services>) -> Self {
+        let cache = NonZeroUsize::new(RULESET_CACHE).expect("non-zero");
+        Service {
+            ctx,
+            services,
+            rulesets: Mutex::new(LruCache::new(cache)),
+            rules_write: tokio::sync::Mutex::new(()),
+            evaluated: watch::channel(0).0,
+            evaluate_wake: Arc::new(Notify::new()),
+            delivery_wake: Arc::new(Notify::new()),
+            shutdown: watch::channel(false).0,
+        }
+    }
+
+    /// Start the evaluation and delivery tasks (the server does, once; CLI tools do not).
+    pub async fn start(&self) -> hearth_core::Result<()> {
+        let storage = &self.ctx.storage;
+        self.evaluated.send_replace(storage.push_evaluated_pos().await?);
+        storage.release_push_claims().await?;
+        let client = gateway::Gateway::new(&self.ctx.config.push)?;
+        tokio::spawn(evaluate::run(
+            self.services.clone(),
+            self.evaluate_wake.clone(),
+            self.shutdown.subscribe(),
+        ));
+        tokio::spawn(delivery::run(
+            self.services.clone(),
+            client,
+            self.delivery_wake.clone(),
+            self.shutdown.subscribe(),
+        ));
+        Ok(())
+    }
+
+    /// Stop the background tasks (server shutdown). Deliveries in flight stay queued.
+    pub fn stop(&self) {
+        self.shutdown.send_replace(true);
+    }
+
+    /// New events are committed: evaluate them. Called after every event commit.
+    pub fn wake(&self) {
+        self.evaluate_wake.notify_one();
+    }
+
+    /// Wait (boundedly) until events up to `pos` are evaluated.
+    async fn wait_evaluated(&self, pos: i64) {
+        let mut rx = self.evaluated.subscribe();
+        if *rx.borrow() >= pos {
+            return;
+        }
+        self.wake();
+        let reached = tokio::time::timeout(MAX_EVALUATION_WAIT, rx.wait_for(|p| *p >= pos)).await;
+        if reached.is_err() {
+            tracing::warn!(pos, "push: evaluation is late; counts may lag");
+        }
+    }
+}

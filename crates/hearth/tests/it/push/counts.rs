@@ -1,0 +1,119 @@
+//! Unread notification and highlight counts: up on a message, highlight on a mention, per
+//! thread, reset by receipts (main, thread, unthreaded) and by the user's own messages.
+
+use serde_json::json;
+
+use super::{counts, receipt, room_with, say, send_content};
+use crate::common::TestServer;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_count_mentions_highlight_receipts_reset() {
+    let server = TestServer::start().await;
+    let alice = server.register("alice").await;
+    let bob = server.register("bob").await;
+    let room = room_with(&alice, &bob).await;
+    assert_eq!(counts(&server, &alice, &room).await.total().notifications, 0);
+
+    let first = say(&bob, &room, "hello").await;
+    let c = counts(&server, &alice, &room).await.total();
+    assert_eq!((c.notifications, c.highlights), (1, 0));
+    // Intentional mentions highlight.
+    let mention = json!({"msgtype": "m.text", "body": "hey you",
+                         "m.mentions": {"user_ids": [alice.user_id]}});
+    let last = send_content(&bob, &room, mention).await;
+    let c = counts(&server, &alice, &room).await;
+    assert_eq!((c.total().notifications, c.total().highlights), (2, 1));
+    assert!(c.threads.is_empty());
+    // The sender is never notified of their own events.
+    assert_eq!(counts(&server, &bob, &room).await.total().notifications, 0);
+
+    // A receipt reads up to its event; one behind it changes nothing.
+    receipt(&server, &alice, &room, None, &first).await;
+    let c = counts(&server, &alice, &room).await.total();
+    assert_eq!((c.notifications, c.highlights), (1, 1));
+    receipt(&server, &alice, &room, None, &last).await;
+    assert_eq!(counts(&server, &alice, &room).await.total().notifications, 0);
+    receipt(&server, &alice, &room, None, &first).await;
+    assert_eq!(counts(&server, &alice, &room).await.total().notifications, 0);
+
+    // The user's own message reads everything before it.
+    say(&bob, &room, "one").await;
+    say(&bob, &room, "two").await;
+    assert_eq!(counts(&server, &alice, &room).await.total().notifications, 2);
+    say(&alice, &room, "read them").await;
+    assert_eq!(counts(&server, &alice, &room).await.total().notifications, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn threads_are_counted_apart_and_read_by_threaded_receipts() {
+    let server = TestServer::start().await;
+    let alice = server.register("alice").await;
+    let bob = server.register("bob").await;
+    let room = room_with(&alice, &bob).await;
+    let root = say(&bob, &room, "root").await;
+    let reply = |body: &str| {
+        json!({"msgtype": "m.text", "body": body,
+               "m.relates_to": {"rel_type": "m.thread", "event_id": root}})
+    };
+    let r1 = send_content(&bob, &room, reply("r1")).await;
+    let r2 = send_content(&bob, &room, reply("r2")).await;
+    // A reaction to a reply belongs to its thread (spec: relations are followed).
+    let reaction =
+        json!({"m.relates_to": {"rel_type": "m.annotation", "event_id": r2, "key": "x"}});
+    let path =
+        format!("/_matrix/client/v3/rooms/{}/send/m.reaction/react1", crate::rooms::enc(&room));
+    assert_eq!(bob.put(&path, reaction).await.0, 200);
+    let c = counts(&server, &alice, &room).await;
+    assert_eq!(c.main.notifications, 1, "the root is in the main timeline");
+    let root_id = ruma::OwnedEventId::try_from(root.as_str()).unwrap();
+    assert_eq!(c.threads[&root_id].notifications, 2, "reactions do not notify");
+    assert_eq!(c.total().notifications, 3);
+
+    // A receipt in the thread reads only the thread.
+    receipt(&server, &alice, &room, Some(&root), &r1).await;
+    let c = counts(&server, &alice, &room).await;
+    assert_eq!((c.main.notifications, c.threads[&root_id].notifications), (1, 1));
+    // A main-timeline receipt reads only the main timeline, even past the thread's events.
+    receipt(&server, &alice, &room, Some("main"), &r2).await;
+    let c = counts(&server, &alice, &room).await;
+    assert_eq!(c.main.notifications, 0);
+    assert_eq!(c.threads[&root_id].notifications, 1);
+    // An unthreaded receipt reads everything up to it.
+    receipt(&server, &alice, &room, None, &r2).await;
+    assert_eq!(counts(&server, &alice, &room).await, Default::default());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rules_decide_what_counts() {
+    let server = TestServer::start().await;
+    let alice = server.register("alice").await;
+    let bob = server.register("bob").await;
+    let room = room_with(&alice, &bob).await;
+    // Muting the room (a room rule without actions) stops notifications, not mentions.
+    let rule = format!("/_matrix/client/v3/pushrules/global/room/{}", crate::rooms::enc(&room));
+    assert_eq!(alice.put(&rule, json!({"actions": []})).await.0, 200);
+    say(&bob, &room, "quiet").await;
+    assert_eq!(counts(&server, &alice, &room).await.total().notifications, 0);
+    let mention = json!({"msgtype": "m.text", "body": "hey",
+                         "m.mentions": {"user_ids": [alice.user_id]}});
+    send_content(&bob, &room, mention).await;
+    let c = counts(&server, &alice, &room).await.total();
+    assert_eq!((c.notifications, c.highlights), (1, 1));
+    // Notices do not notify; a content rule can highlight a keyword.
+    assert_eq!(alice.delete(&rule).await.0, 200);
+    send_content(&bob, &room, json!({"msgtype": "m.notice", "body": "bot"})).await;
+    assert_eq!(counts(&server, &alice, &room).await.total().notifications, 1);
+    let cake = json!({"pattern": "cake", "actions": ["notify", {"set_tweak": "highlight"}]});
+    assert_eq!(alice.put("/_matrix/client/v3/pushrules/global/content/cake", cake).await.0, 200);
+    say(&bob, &room, "There is CAKE here").await;
+    let c = counts(&server, &alice, &room).await.total();
+    assert_eq!((c.notifications, c.highlights), (2, 2));
+    // @room needs the sender to have the `room` notification power level (50 by default).
+    let everyone = json!({"msgtype": "m.text", "body": "all", "m.mentions": {"room": true}});
+    send_content(&bob, &room, everyone.clone()).await;
+    let c = counts(&server, &alice, &room).await.total();
+    assert_eq!((c.notifications, c.highlights), (3, 2), "bob may not notify the room");
+    send_content(&alice, &room, everyone).await;
+    let c = counts(&server, &bob, &room).await.total();
+    assert_eq!(c.highlights, 1, "alice, the creator, may");
+}
