@@ -96,3 +96,31 @@ impl RoomCache {
         Ok(self.rooms.get_or_insert_mut(room_id.to_owned(), || room))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use ruma::{owned_user_id, server_name};
+
+    use super::*;
+
+    fn member(membership: MembershipState, pos: i64) -> Member {
+        Member { membership, display_name: None, pos }
+    }
+
+    #[test]
+    fn older_member_events_change_nothing() {
+        let mut room = RoomMembers::default();
+        let alice = owned_user_id!("@alice:a");
+        room.apply(alice.clone(), member(MembershipState::Join, 5));
+        room.apply(owned_user_id!("@bob:b"), member(MembershipState::Join, 6));
+        assert_eq!(room.joined_count(), 2);
+        // Loaded state already has alice's leave at 9: her join at 5 arriving late is ignored.
+        room.apply(alice.clone(), member(MembershipState::Leave, 9));
+        room.apply(alice.clone(), member(MembershipState::Join, 5));
+        assert_eq!(room.joined_count(), 1);
+        assert_eq!(room.local_joined(server_name!("a")).count(), 0);
+        room.apply(alice.clone(), member(MembershipState::Join, 10));
+        assert_eq!(room.joined_count(), 2);
+        assert_eq!(room.local_joined(server_name!("a")).count(), 1);
+    }
+}

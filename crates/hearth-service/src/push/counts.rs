@@ -132,8 +132,11 @@ impl Service {
     pub(crate) async fn badge(&self, user_id: &UserId) -> Result<u64> {
         use ruma::events::room::member::MembershipState;
         let storage = &self.ctx.storage;
-        let invites = storage.rooms_for_user(user_id, &[MembershipState::Invite]).await?.len();
-        let rows = storage.unread_counts(user_id, None, i64::MAX).await?;
+        let invites = storage.rooms_for_user(user_id, &[MembershipState::Invite]).await?;
+        let mut rows = storage.unread_counts(user_id, None, i64::MAX).await?;
+        // An invite counts once, not again for its notification.
+        rows.retain(|r| !invites.iter().any(|i| i.room_id == r.room_id));
+        let invites = invites.len();
         let unread = if self.ctx.config.push.group_unread_count_by_room {
             let mut rooms: Vec<_> = rows.iter().map(|r| &r.room_id).collect();
             rooms.sort();

@@ -53,7 +53,7 @@ impl Gateway {
             .json(&body)
             .send()
             .await
-            .map_err(|e| Failed(format!("request failed: {e}")))?;
+            .map_err(|e| Failed(format!("request failed: {}", chain(&e))))?;
         let status = response.status();
         let bytes = response.bytes().await.map_err(|e| Failed(format!("reading: {e}")))?;
         if !status.is_success() {
@@ -63,11 +63,44 @@ impl Gateway {
     }
 }
 
+/// An error with its causes (reqwest hides the interesting part in them).
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        out.push_str(": ");
+        out.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    out
+}
+
 /// The `rejected` pushkeys of a successful answer; an answer without them rejects nothing.
 fn rejected(status: http::StatusCode, body: Bytes) -> Vec<String> {
     let response = http::Response::builder().status(status).body(body);
     match response.map(Response::try_from_http_response) {
         Ok(Ok(parsed)) => parsed.rejected,
         _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn private_gateways_are_refused_unless_whitelisted() {
+        let gateway = Gateway::new(&PushConfig::default()).unwrap();
+        for url in [
+            "http://127.0.0.1:9/_matrix/push/v1/notify",
+            "http://[::1]:9/_matrix/push/v1/notify",
+            "http://10.0.0.1/_matrix/push/v1/notify",
+            "http://localhost:9/_matrix/push/v1/notify",
+        ] {
+            let Err(Failed(reason)) = gateway.notify(url, json!({})).await else {
+                panic!("{url} was reached");
+            };
+            assert!(reason.contains("allowed") || reason.contains("blocked"), "{url}: {reason}");
+        }
     }
 }
