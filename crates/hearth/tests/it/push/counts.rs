@@ -117,3 +117,74 @@ async fn rules_decide_what_counts() {
     let c = counts(&server, &bob, &room).await.total();
     assert_eq!(c.highlights, 1, "alice, the creator, may");
 }
+
+/// Through the client API: `/sync` reports the counts with the events, and `/receipt` resets
+/// them (threaded counts when the filter asks for them).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_reports_counts_and_receipts_reset_them() {
+    let server = TestServer::start().await;
+    let alice = server.register("alice").await;
+    let bob = server.register("bob").await;
+    let room = room_with(&alice, &bob).await;
+    let (_, sync) = alice.get("/_matrix/client/v3/sync").await;
+    let since = sync["next_batch"].as_str().unwrap().to_owned();
+    let root = say(&bob, &room, "hello").await;
+    let mention = json!({"msgtype": "m.text", "body": "hey",
+                         "m.mentions": {"user_ids": [alice.user_id]},
+                         "m.relates_to": {"rel_type": "m.thread", "event_id": root}});
+    send_content(&bob, &room, mention).await;
+    // Incremental: the counts come with the events.
+    let (status, sync) = alice.get(&format!("/_matrix/client/v3/sync?since={since}")).await;
+    assert_eq!(status, 200, "{sync}");
+    let joined = &sync["rooms"]["join"][&room];
+    assert_eq!(joined["timeline"]["events"].as_array().unwrap().len(), 2, "{joined}");
+    assert_eq!(
+        joined["unread_notifications"],
+        json!({"notification_count": 2, "highlight_count": 1})
+    );
+    // Threaded counts when the filter asks.
+    let filter = crate::rooms::enc(r#"{"room":{"timeline":{"unread_thread_notifications":true}}}"#);
+    let (_, sync) = alice.get(&format!("/_matrix/client/v3/sync?filter={filter}")).await;
+    let joined = &sync["rooms"]["join"][&room];
+    assert_eq!(
+        joined["unread_notifications"],
+        json!({"notification_count": 1, "highlight_count": 0})
+    );
+    assert_eq!(
+        joined["unread_thread_notifications"][&root],
+        json!({"notification_count": 1, "highlight_count": 1})
+    );
+    let since = sync["next_batch"].as_str().unwrap().to_owned();
+    // A read receipt on the root, in the main timeline, resets the main count only.
+    let path = format!(
+        "/_matrix/client/v3/rooms/{}/receipt/m.read/{}",
+        crate::rooms::enc(&room),
+        crate::rooms::enc(&root)
+    );
+    assert_eq!(alice.post(&path, json!({"thread_id": "main"})).await.0, 200);
+    let (_, sync) =
+        alice.get(&format!("/_matrix/client/v3/sync?filter={filter}&since={since}")).await;
+    let joined = &sync["rooms"]["join"][&room];
+    assert_eq!(
+        joined["unread_notifications"],
+        json!({"notification_count": 0, "highlight_count": 0}),
+        "{sync}"
+    );
+    assert_eq!(joined["unread_thread_notifications"][&root]["notification_count"], 1);
+    // An unthreaded private receipt resets everything.
+    let last = last_event(&alice, &room).await;
+    let path = format!(
+        "/_matrix/client/v3/rooms/{}/receipt/m.read.private/{}",
+        crate::rooms::enc(&room),
+        crate::rooms::enc(&last)
+    );
+    assert_eq!(alice.post(&path, json!({})).await.0, 200);
+    assert_eq!(counts(&server, &alice, &room).await, Default::default());
+}
+
+async fn last_event(user: &crate::common::User, room: &str) -> String {
+    let path =
+        format!("/_matrix/client/v3/rooms/{}/messages?dir=b&limit=1", crate::rooms::enc(room));
+    let (_, page) = user.get(&path).await;
+    page["chunk"][0]["event_id"].as_str().unwrap().to_owned()
+}
