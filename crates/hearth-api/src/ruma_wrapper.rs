@@ -30,6 +30,8 @@ pub struct Ruma<T> {
     pub client_ip: IpAddr,
     /// The access token as sent, for endpoints that act on the token itself (logout).
     pub access_token: Option<String>,
+    /// The request body as sent, for fields ruma's type does not keep.
+    pub raw_body: Bytes,
 }
 
 impl<T> Ruma<T> {
@@ -96,9 +98,9 @@ where
             (_, Some(token)) => Some(services.accounts.authenticate(token, client_ip).await?),
         };
 
-        let http_req = http::Request::from_parts(parts, bytes);
+        let http_req = http::Request::from_parts(parts, bytes.clone());
         let body = T::try_from_http_request(http_req, &path_args).map_err(request_error)?;
-        Ok(Ruma { body, session, client_ip, access_token })
+        Ok(Ruma { body, session, client_ip, access_token, raw_body: bytes })
     }
 }
 

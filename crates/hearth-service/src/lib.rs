@@ -19,11 +19,13 @@ pub mod push;
 pub mod ratelimit;
 pub mod receipts;
 pub mod relations;
+pub mod reporting;
 pub mod rooms;
 pub mod search;
 pub mod server_keys;
 pub mod stream_token;
 pub mod sync;
+pub mod tags;
 pub mod typing;
 pub mod uiaa;
 pub mod user_directory;
@@ -61,6 +63,8 @@ pub struct Services {
     pub sync: sync::Service,
     pub relations: relations::Service,
     pub push: push::Service,
+    pub reporting: reporting::Service,
+    pub tags: tags::Service,
 }
 
 impl Services {
@@ -85,6 +89,8 @@ impl Services {
             sync: sync::Service::new(ctx.clone(), weak.clone(), ephemeral.clone()),
             relations: relations::Service::new(ctx.clone(), weak.clone()),
             push: push::Service::new(ctx.clone(), weak.clone()),
+            reporting: reporting::Service::new(ctx.clone(), weak.clone()),
+            tags: tags::Service::new(ctx.clone(), weak.clone()),
             server_keys,
             ctx,
         }))

@@ -16,6 +16,7 @@ pub mod profile;
 pub mod push;
 pub mod receipts;
 pub mod relations;
+pub mod reports;
 pub mod rooms;
 pub mod search;
 pub mod sqlite;
@@ -38,6 +39,7 @@ pub use profile::*;
 pub use push::*;
 pub use receipts::*;
 pub use relations::*;
+pub use reports::*;
 pub use rooms::*;
 pub use search::*;
 pub use sync::*;
@@ -67,6 +69,7 @@ pub trait Storage:
     + DirectoryStore
     + RelationStore
     + SearchStore
+    + ReportStore
     + ReceiptStore
     + PresenceStore
     + SyncStore
@@ -94,6 +97,7 @@ impl<T> Storage for T where
         + DirectoryStore
         + RelationStore
         + SearchStore
+        + ReportStore
         + ReceiptStore
         + PresenceStore
         + SyncStore

@@ -19,10 +19,13 @@ mod pushers;
 mod receipts;
 mod register;
 mod relations;
+mod reporting;
 mod rooms;
 mod session;
 mod sync;
+mod tags;
 mod timeline;
+mod timestamp;
 mod to_device;
 mod typing;
 mod user_directory;
@@ -59,4 +62,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(push_rules::routes())
         .merge(pushers::routes())
         .merge(notifications::routes())
+        .merge(tags::routes())
+        .merge(reporting::routes())
+        .merge(timestamp::routes())
 }

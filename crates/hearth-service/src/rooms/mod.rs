@@ -22,6 +22,7 @@ mod receive;
 mod send;
 mod state;
 mod state_res_v1;
+mod timestamp;
 mod token;
 mod visibility;
 

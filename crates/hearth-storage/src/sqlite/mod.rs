@@ -15,6 +15,7 @@ mod profile;
 mod push;
 mod receipts;
 mod relations;
+mod reports;
 mod rooms;
 mod search;
 mod sync;
@@ -37,6 +38,7 @@ const AREAS: &[migrations::Area] = &[
     rooms::AREA,
     relations::AREA,
     search::AREA,
+    reports::AREA,
     receipts::AREA,
     presence::AREA,
     push::AREA,
