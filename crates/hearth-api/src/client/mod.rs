@@ -28,6 +28,7 @@ mod timeline;
 mod timestamp;
 mod to_device;
 mod typing;
+mod upgrade;
 mod user_directory;
 
 use axum::Router;
@@ -65,4 +66,5 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(tags::routes())
         .merge(reporting::routes())
         .merge(timestamp::routes())
+        .merge(upgrade::routes())
 }

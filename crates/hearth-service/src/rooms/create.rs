@@ -107,7 +107,10 @@ impl Service {
         Ok(room_id)
     }
 
-    fn requested_version(&self, requested: Option<&RoomVersionId>) -> Result<RoomVersionId> {
+    pub(super) fn requested_version(
+        &self,
+        requested: Option<&RoomVersionId>,
+    ) -> Result<RoomVersionId> {
         let version = match requested {
             Some(v) => v.clone(),
             None => RoomVersionId::try_from(self.ctx.config.rooms.default_version.as_str())

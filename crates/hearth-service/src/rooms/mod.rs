@@ -24,6 +24,7 @@ mod state;
 mod state_res_v1;
 mod timestamp;
 mod token;
+mod upgrade;
 mod visibility;
 
 use std::{
@@ -70,6 +71,8 @@ pub struct Service {
     next_group: OnceCell<std::sync::atomic::AtomicI64>,
     versions: Mutex<HashMap<OwnedRoomId, (RoomVersionId, RoomVersionRules)>>,
     txn_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// Rooms being upgraded now (one upgrade per room at a time).
+    upgrading: Mutex<std::collections::HashSet<OwnedRoomId>>,
     /// `rate_limits.messages_per_user`: events clients send (messages, state, redactions).
     send_limit: RateLimiter<OwnedUserId>,
 }
@@ -90,6 +93,7 @@ impl Service {
             next_group: OnceCell::new(),
             versions: Mutex::default(),
             txn_locks: Mutex::default(),
+            upgrading: Mutex::default(),
             send_limit: RateLimiter::new(
                 ctx.config.rate_limits.messages_per_user,
                 ctx.config.rate_limits.enabled,

@@ -35,4 +35,5 @@ mod tags;
 mod threads;
 mod timestamp;
 mod to_device;
+mod upgrade;
 mod user_directory;
