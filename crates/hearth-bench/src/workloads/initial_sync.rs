@@ -46,9 +46,11 @@ async fn setup(ctx: &Ctx) -> Result<(User, Vec<User>, Vec<String>), Skip> {
         .map_err(|e| Skip::setup("register", e))?;
     let mut members = vec![user.clone()];
     members.extend(ctx.users("isyncm", s.isync_members - 1).await?);
-    let body = super::public_room();
-    let rooms = setup_all("createRoom", s.setup_concurrency, 0..s.isync_rooms, |_| {
-        ctx.client.create_room(&user, &body)
+    // Named rooms, as a user's rooms usually are (the name is one more state event to sync).
+    let rooms = setup_all("createRoom", s.setup_concurrency, 0..s.isync_rooms, |r| {
+        let body = json!({"preset": "public_chat", "name": format!("sync room {r}")});
+        let user = &user;
+        async move { ctx.client.create_room(user, &body).await }
     })
     .await?;
     let joins = rooms.iter().flat_map(|r| members[1..].iter().map(move |m| (r, m)));
