@@ -52,6 +52,11 @@ fn parse_stat_ticks(stat: &str) -> Option<u64> {
     Some(utime + stime)
 }
 
+/// The machine's 1-minute load average.
+pub fn load_avg() -> Option<f64> {
+    fs::read_to_string("/proc/loadavg").ok()?.split_whitespace().next()?.parse().ok()
+}
+
 /// Samples the RSS every 100 ms in the background and keeps the largest value seen.
 pub struct RssSampler {
     peak_kb: Arc<AtomicU64>,

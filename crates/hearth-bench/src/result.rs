@@ -42,6 +42,23 @@ pub struct WorkloadResult {
     /// Wall time of the workload, setup included.
     #[serde(default)]
     pub seconds: f64,
+    /// The machine's 1-minute load average when the workload ended: how noisy it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load_avg: Option<f64>,
+}
+
+impl WorkloadResult {
+    /// An empty result, stamped with the current load average.
+    pub fn new(status: Status, seconds: f64) -> WorkloadResult {
+        WorkloadResult {
+            status,
+            reason: None,
+            errors: Default::default(),
+            metrics: Default::default(),
+            seconds,
+            load_avg: crate::proc::load_avg(),
+        }
+    }
 }
 
 impl ServerResults {
@@ -68,11 +85,23 @@ impl ServerResults {
                 Some(mut acc) => {
                     acc.workloads.extend(next.workloads);
                     acc.version = next.version.or(acc.version);
+                    if !next.size.is_empty() {
+                        acc.size = next.size;
+                    }
                     acc
                 }
             });
         }
         merged.ok_or_else(|| "no results file given".to_owned())
+    }
+
+    /// The lowest and highest load average seen at the end of a workload.
+    pub fn load_range(&self) -> Option<(f64, f64)> {
+        let loads = self.workloads.values().filter_map(|w| w.load_avg);
+        loads.fold(None, |acc, l| match acc {
+            None => Some((l, l)),
+            Some((lo, hi)) => Some((lo.min(l), hi.max(l))),
+        })
     }
 
     pub fn metric(&self, workload: &str, metric: &str) -> Option<f64> {

@@ -78,13 +78,7 @@ pub async fn run(args: RunArgs) -> Result<(), String> {
     if let (Some(pid), true) = (args.pid, selected.contains(&"resources")) {
         let sampler = sampler.as_ref().expect("sampler runs with a pid");
         tokio::time::sleep(SETTLE).await;
-        let mut r = WorkloadResult {
-            status: Status::Ok,
-            reason: None,
-            errors: Default::default(),
-            metrics: Default::default(),
-            seconds: 0.0,
-        };
+        let mut r = WorkloadResult::new(Status::Ok, 0.0);
         let m = &mut r.metrics;
         m.extend(idle_kb.map(|kb| ("idle_rss_mb".to_owned(), mb(kb))));
         m.extend(proc::rss_kb(pid).map(|kb| ("idle_after_load_rss_mb".to_owned(), mb(kb))));
@@ -106,13 +100,9 @@ pub async fn run(args: RunArgs) -> Result<(), String> {
 fn into_result(outcome: Result<Outcome, crate::runner::Skip>, took: Duration) -> WorkloadResult {
     let seconds = took.as_secs_f64();
     match outcome {
-        Err(skip) => WorkloadResult {
-            status: Status::Skipped,
-            reason: Some(skip.0),
-            errors: Default::default(),
-            metrics: Default::default(),
-            seconds,
-        },
+        Err(skip) => {
+            WorkloadResult { reason: Some(skip.0), ..WorkloadResult::new(Status::Skipped, seconds) }
+        }
         Ok(out) => {
             let status = if out.errors.total() == 0 {
                 Status::Ok
@@ -122,11 +112,9 @@ fn into_result(outcome: Result<Outcome, crate::runner::Skip>, took: Duration) ->
                 Status::Partial
             };
             WorkloadResult {
-                status,
-                reason: None,
                 errors: out.errors.0,
                 metrics: out.metrics,
-                seconds,
+                ..WorkloadResult::new(status, seconds)
             }
         }
     }

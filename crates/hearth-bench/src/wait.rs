@@ -45,13 +45,7 @@ pub async fn wait(args: WaitArgs) -> Result<(), String> {
     let startup_ms = since_ms(args.started_at_ns);
     println!("{} answered /versions {startup_ms:.1} ms after it was started", args.url);
     if let Some((path, name)) = args.out {
-        let mut result = WorkloadResult {
-            status: Status::Ok,
-            reason: None,
-            errors: Default::default(),
-            metrics: Default::default(),
-            seconds: startup_ms / 1000.0,
-        };
+        let mut result = WorkloadResult::new(Status::Ok, startup_ms / 1000.0);
         result.metrics.insert("startup_ms".into(), startup_ms);
         let results = ServerResults {
             server: name,

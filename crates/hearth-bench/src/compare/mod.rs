@@ -54,7 +54,10 @@ fn document(
          machine in the same run, one after the other, each with fresh data. The machine is \
          shared and noisy: read the ratios, not the absolute numbers.\n\n\
          - Date: {date}\n- Machine: {machine}\n- Commit: {commit}\n\
-         - Hearth: {hv}\n- Synapse: {sv}\n- Sizes: {size}\n\n\
+         - Hearth: {hv}\n- Synapse: {sv}\n- Sizes: {size}\n\
+         - Time in the workloads, setup included: Hearth {ht}, Synapse {st}\n\
+         - Machine load (1-minute load average at the end of each workload): Hearth {hl}, \
+         Synapse {sl}\n\n\
          Hearth/Synapse above 1 means Hearth is higher: better for rates, worse for times and \
          sizes. `*` marks a value from a workload with failed requests (listed below).\n\n\
          {table}\n{problems}\n{notes}",
@@ -65,7 +68,20 @@ fn document(
         hv = version(hearth),
         sv = version(synapse),
         size = hearth.size,
+        ht = minutes(hearth),
+        st = minutes(synapse),
+        hl = load(hearth),
+        sl = load(synapse),
     )
+}
+
+fn minutes(r: &ServerResults) -> String {
+    let seconds: f64 = r.workloads.values().map(|w| w.seconds).sum();
+    format!("{:.1} min", seconds / 60.0)
+}
+
+fn load(r: &ServerResults) -> String {
+    r.load_range().map_or("unknown".into(), |(lo, hi)| format!("{lo:.1}–{hi:.1}"))
 }
 
 /// The comparison as a Markdown table.
@@ -155,11 +171,10 @@ mod tests {
             .iter()
             .map(|(name, status, metrics, errors)| {
                 let w = WorkloadResult {
-                    status: *status,
                     reason: (*status == Status::Skipped).then(|| "setup: createRoom: 404".into()),
                     errors: errors.iter().map(|(k, n)| (k.to_string(), *n)).collect(),
                     metrics: metrics.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
-                    seconds: 1.0,
+                    ..WorkloadResult::new(*status, 1.0)
                 };
                 (name.to_string(), w)
             })

@@ -131,10 +131,10 @@ pub fn num(v: f64) -> String {
         format!("{v:.1}")
     } else if a >= 1.0 {
         format!("{v:.2}")
-    } else if a >= 0.01 {
-        format!("{v:.3}")
     } else {
-        format!("{v:.2e}")
+        // Two significant digits, never an exponent: 0.123, 0.0084, 0.00035.
+        let decimals = (1 - a.log10().floor() as i32).max(3) as usize;
+        format!("{v:.decimals$}")
     }
 }
 
@@ -166,7 +166,8 @@ mod tests {
         assert_eq!(num(12.345), "12.3");
         assert_eq!(num(1.2345), "1.23");
         assert_eq!(num(0.12345), "0.123");
-        assert_eq!(num(0.0012345), "1.23e-3");
+        assert_eq!(num(0.0012345), "0.0012");
+        assert_eq!(num(0.000348), "0.00035");
         assert_eq!(Target::RatioAtLeast(20.0).describe("msg/s"), "≥ 20×");
         assert_eq!(Target::RatioAtMost(0.05).describe("s"), "≤ 0.05×");
         assert_eq!(Target::HearthAtMost(100.0).describe("ms"), "Hearth ≤ 100 ms");

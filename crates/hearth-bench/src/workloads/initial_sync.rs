@@ -44,16 +44,21 @@ async fn setup(ctx: &Ctx) -> Result<(User, Vec<User>, Vec<String>), Skip> {
         .register_for_setup(&ctx.localpart("isync", 0), true)
         .await
         .map_err(|e| Skip::setup("register", e))?;
+    // Find out whether the server syncs at all before building 200 rooms for it.
+    ctx.client.sync(&user, None, None, 0).await.map_err(|e| Skip::setup("/sync", e))?;
     let mut members = vec![user.clone()];
     members.extend(ctx.users("isyncm", s.isync_members - 1).await?);
-    // Named rooms, as a user's rooms usually are (the name is one more state event to sync).
+    // Named rooms made by different members, as a user's rooms usually are.
     let rooms = setup_all("createRoom", s.setup_concurrency, 0..s.isync_rooms, |r| {
         let body = json!({"preset": "public_chat", "name": format!("sync room {r}")});
-        let user = &user;
-        async move { ctx.client.create_room(user, &body).await }
+        let creator = &members[r % members.len()];
+        async move { ctx.client.create_room(creator, &body).await }
     })
     .await?;
-    let joins = rooms.iter().flat_map(|r| members[1..].iter().map(move |m| (r, m)));
+    let joins = rooms.iter().enumerate().flat_map(|(r, room)| {
+        let creator = r % members.len();
+        members.iter().enumerate().filter(move |(i, _)| *i != creator).map(move |(_, m)| (room, m))
+    });
     setup_all("join", s.setup_concurrency, joins, |(r, m)| ctx.client.join(m, r)).await?;
     let sends = rooms.iter().flat_map(|r| (0..s.isync_messages).map(move |k| (r, k)));
     setup_all("send", s.setup_concurrency, sends, |(r, k)| {
