@@ -23,6 +23,7 @@ pub mod reporting;
 pub mod rooms;
 pub mod search;
 pub mod server_keys;
+pub mod spaces;
 pub mod stream_token;
 pub mod sync;
 pub mod tags;
@@ -65,6 +66,7 @@ pub struct Services {
     pub push: push::Service,
     pub reporting: reporting::Service,
     pub tags: tags::Service,
+    pub spaces: spaces::Service,
 }
 
 impl Services {
@@ -91,6 +93,7 @@ impl Services {
             push: push::Service::new(ctx.clone(), weak.clone()),
             reporting: reporting::Service::new(ctx.clone(), weak.clone()),
             tags: tags::Service::new(ctx.clone(), weak.clone()),
+            spaces: spaces::Service::new(weak.clone()),
             server_keys,
             ctx,
         }))

@@ -10,7 +10,7 @@ use ruma::{
         directory::{
             get_public_rooms, get_public_rooms_filtered, get_room_visibility, set_room_visibility,
         },
-        room::{Visibility, aliases},
+        room::{Visibility, aliases, get_summary},
     },
 };
 
@@ -26,6 +26,19 @@ pub(crate) fn routes() -> Router<AppState> {
         .ruma::<get_public_rooms_filtered::v3::Request, _, _>(public_rooms_filtered)
         .ruma::<get_room_visibility::v3::Request, _, _>(get_visibility)
         .ruma::<set_room_visibility::v3::Request, _, _>(set_visibility)
+        .ruma::<get_summary::v1::Request, _, _>(room_summary)
+}
+
+async fn room_summary(
+    State(services): State<AppState>,
+    req: Ruma<get_summary::v1::Request>,
+) -> Result<RumaResponse<get_summary::v1::Response>, ApiError> {
+    let user = req.session.as_ref().map(|s| &*s.user_id);
+    let (summary, membership) =
+        services.directory.room_summary(user, &req.room_id_or_alias, &req.via).await?;
+    let mut response = get_summary::v1::Response::new(summary);
+    response.membership = membership;
+    Ok(response.into())
 }
 
 async fn create(

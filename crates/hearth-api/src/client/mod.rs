@@ -22,6 +22,7 @@ mod relations;
 mod reporting;
 mod rooms;
 mod session;
+mod spaces;
 mod sync;
 mod tags;
 mod timeline;
@@ -67,4 +68,5 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(reporting::routes())
         .merge(timestamp::routes())
         .merge(upgrade::routes())
+        .merge(spaces::routes())
 }

@@ -4,6 +4,7 @@
 
 mod aliases;
 mod info;
+mod preview;
 mod published;
 
 use std::sync::{Arc, Weak};

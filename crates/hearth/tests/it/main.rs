@@ -16,6 +16,7 @@ mod devices;
 mod directory;
 mod e2ee_support;
 mod foundation;
+mod hierarchy;
 mod keys;
 mod login;
 mod media;
