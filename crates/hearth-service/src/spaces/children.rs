@@ -79,7 +79,7 @@ mod tests {
 
     #[test]
     fn orders_by_order_then_timestamp_then_room_id() {
-        let mut children = vec![
+        let mut children = [
             child("!d:x", None, 1),
             child("!c:x", None, 1),
             child("!b:x", Some("b"), 9),
