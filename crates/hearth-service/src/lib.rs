@@ -67,6 +67,7 @@ pub struct Services {
     pub reporting: reporting::Service,
     pub tags: tags::Service,
     pub spaces: spaces::Service,
+    pub search: search::Service,
 }
 
 impl Services {
@@ -94,6 +95,7 @@ impl Services {
             reporting: reporting::Service::new(ctx.clone(), weak.clone()),
             tags: tags::Service::new(ctx.clone(), weak.clone()),
             spaces: spaces::Service::new(weak.clone()),
+            search: search::Service::new(ctx.clone(), weak.clone()),
             server_keys,
             ctx,
         }))

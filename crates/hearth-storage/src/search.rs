@@ -39,13 +39,14 @@ pub enum SearchCursor {
 
 #[async_trait]
 pub trait SearchStore {
-    /// Up to `limit` matching events from `cursor` on, in the query's order.
+    /// Up to `limit` matching events from `cursor` on, in the query's order, each with its
+    /// relevance (higher is better).
     async fn search_events(
         &self,
         query: SearchQuery,
         cursor: Option<SearchCursor>,
         limit: usize,
-    ) -> Result<Vec<EventRecord>>;
+    ) -> Result<Vec<(EventRecord, f64)>>;
 
     /// How many events match in all.
     async fn count_search_results(&self, query: SearchQuery) -> Result<u64>;

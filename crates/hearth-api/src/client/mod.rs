@@ -21,6 +21,7 @@ mod register;
 mod relations;
 mod reporting;
 mod rooms;
+mod search;
 mod session;
 mod spaces;
 mod sync;
@@ -69,4 +70,5 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(timestamp::routes())
         .merge(upgrade::routes())
         .merge(spaces::routes())
+        .merge(search::routes())
 }

@@ -57,7 +57,7 @@ impl SearchStore for SqliteStore {
         q: SearchQuery,
         cursor: Option<SearchCursor>,
         limit: usize,
-    ) -> Result<Vec<EventRecord>> {
+    ) -> Result<Vec<(EventRecord, f64)>> {
         if q.terms.is_empty() {
             return Ok(Vec::new());
         }
@@ -70,7 +70,8 @@ impl SearchStore for SqliteStore {
                     SearchOrder::Recent => ("event_search.rowid < ?5", "event_search.rowid DESC"),
                 };
                 let sql = format!(
-                    "SELECT {} FROM event_search JOIN events e ON e.stream_pos = event_search.rowid
+                    "SELECT {}, -bm25(event_search)
+                     FROM event_search JOIN events e ON e.stream_pos = event_search.rowid
                      WHERE event_search MATCH ?1
                         AND event_search.room_id IN (SELECT value FROM json_each(?2))
                         AND event_search.key IN (SELECT value FROM json_each(?3))
@@ -94,7 +95,7 @@ impl SearchStore for SqliteStore {
                         before,
                         offset
                     ],
-                    event_record,
+                    |r| Ok((event_record(r)?, r.get::<_, f64>(columns.len())?)),
                 )?;
                 Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
             })

@@ -30,6 +30,7 @@ mod registration;
 mod relations;
 mod report;
 mod rooms;
+mod search;
 mod state_res;
 mod sync;
 mod tags;
