@@ -22,6 +22,17 @@ use super::{EventTemplate, Service, content, head::RoomHead};
 
 impl Service {
     pub async fn create_room(&self, sender: &UserId, req: &Request) -> Result<OwnedRoomId> {
+        self.create_room_with_id(sender, req, None).await
+    }
+
+    /// `create_room`, with the ID chosen by the caller for versions before 12 (room upgrades
+    /// name the new room in the old room's tombstone first).
+    pub(super) async fn create_room_with_id(
+        &self,
+        sender: &UserId,
+        req: &Request,
+        room_id: Option<OwnedRoomId>,
+    ) -> Result<OwnedRoomId> {
         let version = self.requested_version(req.room_version.as_ref())?;
         let rules = version.rules().expect("checked supported");
         let alias = self.requested_alias(req.room_alias_name.as_deref()).await?;
@@ -87,7 +98,7 @@ impl Service {
         }
 
         let public = req.visibility == Visibility::Public;
-        let room_id = self.create_event(sender, &version, create, public).await?;
+        let room_id = self.create_event(sender, &version, create, public, room_id).await?;
         if let Some(alias) = &alias
             && !self.ctx.storage.create_alias(alias, &room_id, sender).await?
         {
@@ -150,10 +161,11 @@ impl Service {
         version: &RoomVersionId,
         template: EventTemplate,
         public: bool,
+        room_id: Option<OwnedRoomId>,
     ) -> Result<OwnedRoomId> {
         let rules = version.rules().expect("supported version");
         // Before v12 the room ID is chosen here; since v12 it is the create event's hash.
-        let provisional = RoomId::new_v1(&self.ctx.config.server_name);
+        let provisional = room_id.unwrap_or_else(|| RoomId::new_v1(&self.ctx.config.server_name));
         let head = RoomHead::empty(provisional, version.clone(), rules);
         let pdu = self.build_pdu(&head, sender, &template).await?;
         let head = RoomHead { room_id: pdu.room_id.clone(), ..head };

@@ -10,9 +10,9 @@ use std::collections::HashSet;
 use hearth_core::{Error, Result};
 use http::StatusCode;
 use ruma::{
-    OwnedRoomId, OwnedUserId, RoomId, RoomVersionId, UserId,
+    OwnedEventId, OwnedRoomId, OwnedUserId, RoomId, RoomVersionId, UserId,
     api::client::room::create_room::v3::{Request as CreateRoom, RoomPreset},
-    events::StateEventType,
+    events::{StateEventType, room::member::MembershipState},
     serde::Raw,
 };
 use serde_json::{Map, Value, json};
@@ -62,22 +62,53 @@ impl Service {
         let creators: Vec<OwnedUserId> =
             additional_creators.iter().filter(|c| *c != user).cloned().collect();
         let levels = self.new_room_levels(old, user, &state, &version, &creators).await?;
-        let request =
-            self.replacement_request(old, &state, &version, &creators, levels.as_ref()).await?;
-
-        let new = self.create_room(user, &request).await?;
+        let rules = version.rules().expect("supported version");
+        let new = if rules.authorization.room_create_event_id_as_room_id {
+            // The new room's ID is its create event's hash: the tombstone comes second, and the
+            // predecessor names no event (spec: optional since v12).
+            let request =
+                self.replacement_request(old, &state, &version, &creators, levels.as_ref(), None);
+            let new = self.create_room(user, &request.await?).await?;
+            self.send_tombstone(old, user, &new).await?;
+            new
+        } else {
+            // The new room's ID is chosen first, so its predecessor names the tombstone
+            // (Synapse).
+            let new = RoomId::new_v1(&self.ctx.config.server_name);
+            let tombstone = self.send_tombstone(old, user, &new).await?;
+            let request = self
+                .replacement_request(
+                    old,
+                    &state,
+                    &version,
+                    &creators,
+                    levels.as_ref(),
+                    Some(tombstone),
+                )
+                .await?;
+            self.create_room_with_id(user, &request, Some(new)).await?
+        };
         self.copy_bans(&new, user, &state).await?;
-        let tombstone = json!({"body": "This room has been replaced", "replacement_room": new});
-        self.send_event(old, user, &EventTemplate::state("m.room.tombstone", "", tombstone), None)
-            .await?;
         self.move_aliases(old, &new, user, &state).await?;
         self.move_listing(old, &new).await?;
+        self.transfer_member_settings(old, &new).await?;
         self.restrict_old_levels(old, user, &state).await?;
         if let Some(levels) = levels.filter(|l| l.raised) {
             let template = EventTemplate::state("m.room.power_levels", "", levels.intended);
             self.send_event(&new, user, &template, None).await?;
         }
         Ok(new)
+    }
+
+    async fn send_tombstone(
+        &self,
+        old: &RoomId,
+        user: &UserId,
+        new: &RoomId,
+    ) -> Result<OwnedEventId> {
+        let content = json!({"body": "This room has been replaced", "replacement_room": new});
+        let template = EventTemplate::state("m.room.tombstone", "", content);
+        self.send_event(old, user, &template, None).await
     }
 
     /// One upgrade of a room at a time (Synapse refuses a second while the first runs).
@@ -118,15 +149,12 @@ impl Service {
         version: &RoomVersionId,
         creators: &[OwnedUserId],
         levels: Option<&NewLevels>,
+        tombstone: Option<OwnedEventId>,
     ) -> Result<CreateRoom> {
         let old_create = self.create_content(old, state).await?;
-        let storage = &self.ctx.storage;
-        let last = storage.room_event_at(old, storage.current_stream_pos()).await?;
         let mut predecessor = json!({"room_id": old});
-        if let Some(last) = last {
-            // The last known event of the old room (the spec's older wording; optional
-            // since v12).
-            predecessor["event_id"] = json!(last.event_id);
+        if let Some(tombstone) = tombstone {
+            predecessor["event_id"] = json!(tombstone);
         }
         let mut creation = json!({"predecessor": predecessor});
         if let Some(kind) = old_create.get("type") {
@@ -327,6 +355,42 @@ impl Service {
         if listed {
             self.ctx.storage.set_room_public(new, true).await?;
             self.ctx.storage.set_room_public(old, false).await?;
+        }
+        Ok(())
+    }
+
+    /// The old room's local members keep their tags and direct-chat marks on the new room
+    /// (spec: settings "should" follow the room; Synapse does this at the upgrade).
+    /// TODO(push): room-specific push rules should be copied too, once the push service can.
+    async fn transfer_member_settings(&self, old: &RoomId, new: &RoomId) -> Result<()> {
+        let storage = &self.ctx.storage;
+        let services = self.services()?;
+        let members = storage.room_members(old, &[MembershipState::Join]).await?;
+        let local =
+            members.iter().filter(|m| m.user_id.server_name() == self.ctx.config.server_name);
+        for member in local {
+            let user = &member.user_id;
+            if let Some(tags) = storage.get_account_data(user, Some(old), "m.tag").await? {
+                services.account_data.set(user, Some(new), "m.tag", tags).await?;
+            }
+            let Some(direct) = storage.get_account_data(user, None, "m.direct").await? else {
+                continue;
+            };
+            let mut direct: Value = serde_json::from_str(direct.get()).unwrap_or_default();
+            let mut changed = false;
+            for rooms in direct.as_object_mut().into_iter().flat_map(|m| m.values_mut()) {
+                let Some(rooms) = rooms.as_array_mut() else { continue };
+                if rooms.iter().any(|r| r == old.as_str())
+                    && !rooms.iter().any(|r| r == new.as_str())
+                {
+                    rooms.push(json!(new));
+                    changed = true;
+                }
+            }
+            if changed {
+                let content = serde_json::value::to_raw_value(&direct)?;
+                services.account_data.set(user, None, "m.direct", content).await?;
+            }
         }
         Ok(())
     }

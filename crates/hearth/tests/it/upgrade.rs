@@ -56,10 +56,22 @@ async fn upgrade_replaces_the_room() {
     let (status, _) = alice.post(&ban, json!({"user_id": carol.user_id, "reason": "spam"})).await;
     assert_eq!(status, 200);
 
+    // Bob's settings for the room: a tag and a direct-chat mark.
+    let tags = |room: &str| {
+        format!("/_matrix/client/v3/user/{}/rooms/{}/tags", enc(&bob.user_id), enc(room))
+    };
+    assert_eq!(bob.put(&format!("{}/u.work", tags(&old)), json!({"order": 0.5})).await.0, 200);
+    let direct = format!("/_matrix/client/v3/user/{}/account_data/m.direct", enc(&bob.user_id));
+    assert_eq!(bob.put(&direct, json!({alice.user_id.clone(): [old]})).await.0, 200);
+
     let (status, body) = upgrade(&alice, &old, json!({"new_version": "12"})).await;
     assert_eq!(status, 200, "{body}");
     let new = body["replacement_room"].as_str().unwrap().to_owned();
     assert_ne!(new, old);
+    let (_, moved) = bob.get(&tags(&new)).await;
+    assert_eq!(moved["tags"]["u.work"]["order"], 0.5, "{moved}");
+    let (_, marks) = bob.get(&direct).await;
+    assert_eq!(marks[&alice.user_id], json!([old, new]));
 
     // The old room: a tombstone, talk and invites restricted, the alias gone from it.
     let old_state = state(&alice, &old).await;
@@ -83,7 +95,8 @@ async fn upgrade_replaces_the_room() {
     let create = &find(&new_state, "m.room.create", "").unwrap()["content"];
     assert_eq!(create["room_version"], "12");
     assert_eq!(create["predecessor"]["room_id"], old);
-    assert!(create["predecessor"]["event_id"].is_string());
+    // A v12 room's ID is its create event's hash, so it cannot name the later tombstone.
+    assert!(create["predecessor"].get("event_id").is_none(), "{create}");
     for kind in [
         "m.room.name",
         "m.room.topic",
@@ -134,6 +147,8 @@ async fn upgrade_errors() {
         400,
         "M_UNSUPPORTED_ROOM_VERSION",
     );
+    let made_up = upgrade(&alice, &room, json!({"new_version": "my_made_up_version"})).await;
+    assert_error(&made_up, 400, "M_UNSUPPORTED_ROOM_VERSION");
     assert_error(&upgrade(&alice, &room, json!({})).await, 400, "M_BAD_JSON");
     assert_error(&upgrade(&bob, &room, json!({"new_version": "12"})).await, 403, "M_FORBIDDEN");
     join(&bob, &room).await;
@@ -187,6 +202,10 @@ async fn upgrade_keeps_spaces_creators_and_levels() {
     let v10_state = state(&alice, &v10).await;
     let create = &find(&v10_state, "m.room.create", "").unwrap()["content"];
     assert!(create.get("additional_creators").is_none(), "{create}");
+    // Before v12 the predecessor names the tombstone.
+    let tombstone = find(&state(&alice, &new).await, "m.room.tombstone", "").unwrap().clone();
+    assert_eq!(create["predecessor"]["event_id"], tombstone["event_id"]);
+    assert_eq!(tombstone["content"]["replacement_room"], v10);
     let levels = &find(&v10_state, "m.room.power_levels", "").unwrap()["content"];
     assert_eq!(levels["users"][&alice.user_id], 100);
 
