@@ -29,6 +29,7 @@ mod redaction;
 mod registration;
 mod relations;
 mod report;
+mod room_features;
 mod rooms;
 mod search;
 mod state_res;
