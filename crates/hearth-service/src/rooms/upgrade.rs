@@ -267,6 +267,17 @@ impl Service {
                 raised = true;
             }
         }
+        // Levels another server let in may not pass our checks: the new room then starts with
+        // the defaults rather than failing half-way (before v12 the tombstone is already sent).
+        for content in [&levels, &intended] {
+            let template = EventTemplate::state("m.room.power_levels", "", content.clone());
+            if content::validate(&template).is_err()
+                || content::validate_for_version(&template, &rules).is_err()
+            {
+                tracing::warn!(room = %old, "power levels not copied on upgrade: invalid");
+                return Ok(None);
+            }
+        }
         Ok(Some(NewLevels { initial: levels, intended, raised }))
     }
 

@@ -76,6 +76,9 @@ async fn relations_are_paginated_filtered_and_recursed() {
     let (_, page) = alice.get(&format!("{base}?limit=2")).await;
     assert_eq!(ids(&page["chunk"]), all_ids[..2]);
     let next = page["next_batch"].as_str().expect("next_batch");
+    // `to` stops where the first page ended.
+    let (_, upto) = alice.get(&format!("{base}?to={next}")).await;
+    assert_eq!(ids(&upto["chunk"]), all_ids[..2]);
     let (_, rest) = alice.get(&format!("{base}?limit=2&from={next}")).await;
     assert_eq!(ids(&rest["chunk"]), all_ids[2..]);
     assert!(rest.get("next_batch").is_none(), "{rest}");
