@@ -3,6 +3,7 @@
 
 mod client;
 mod error;
+mod extract;
 mod media;
 mod middleware;
 mod router_ext;

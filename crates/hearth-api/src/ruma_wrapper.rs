@@ -129,7 +129,9 @@ pub(crate) async fn read_body(body: Body, limit: usize) -> Result<Bytes, ApiErro
     }
 }
 
-fn check_json(bytes: &[u8]) -> Result<(), ApiError> {
+pub(crate) fn check_json(bytes: &[u8]) -> Result<(), ApiError> {
+    // JSON is UTF-8 (RFC 8259); skipping a string does not check its bytes, so check first.
+    std::str::from_utf8(bytes).map_err(|e| Error::not_json(format!("Content not UTF-8: {e}")))?;
     serde_json::from_slice::<serde::de::IgnoredAny>(bytes)
         .map(|_| ())
         .map_err(|e| Error::not_json(format!("Content not JSON: {e}")).into())

@@ -36,6 +36,9 @@ pub struct Service {
     ctx: Arc<Ctx>,
     services: Weak<Services>,
     sessions: Mutex<HashMap<String, Session>>,
+    /// What completed sessions produced, by session and action, for endpoints that answer a
+    /// retry of a completed session the same way (registration).
+    outcomes: Mutex<HashMap<(String, String), (Value, Instant)>>,
 }
 
 struct Session {
@@ -65,6 +68,8 @@ pub struct UiaaRequest<'a> {
 /// What a completed session proved.
 #[derive(Debug, Default)]
 pub struct Completed {
+    /// The session's ID.
+    pub session: String,
     /// The parameters stored with the session's first request.
     pub params: Value,
     pub registration_token: Option<String>,
@@ -72,7 +77,27 @@ pub struct Completed {
 
 impl Service {
     pub(crate) fn new(ctx: Arc<Ctx>, services: Weak<Services>) -> Self {
-        Service { ctx, services, sessions: Mutex::new(HashMap::new()) }
+        Service {
+            ctx,
+            services,
+            sessions: Mutex::new(HashMap::new()),
+            outcomes: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Remember what a completed session produced, for [`Service::outcome`].
+    pub fn set_outcome(&self, session: &str, action: &str, outcome: Value) {
+        let mut outcomes = self.outcomes.lock();
+        let now = Instant::now();
+        outcomes.retain(|_, (_, at)| now.duration_since(*at) < SESSION_LIFETIME);
+        outcomes.insert((session.to_owned(), action.to_owned()), (outcome, now));
+    }
+
+    /// What the completed session `session` produced for `action`, while it is recent.
+    pub fn outcome(&self, session: &str, action: &str) -> Option<Value> {
+        let outcomes = self.outcomes.lock();
+        let (value, at) = outcomes.get(&(session.to_owned(), action.to_owned()))?;
+        (at.elapsed() < SESSION_LIFETIME).then(|| value.clone())
     }
 
     /// Confirm a sensitive action of a logged-in user with their password (`m.login.password`).
@@ -193,10 +218,12 @@ impl Service {
             AuthData::Dummy(_) => Ok(Ok(None)),
             AuthData::Password(p) => {
                 let claimed = services.accounts.user_id_from_identifier(&p.identifier)?;
-                if user != Some(&*claimed) {
-                    return Ok(Err((ErrorKind::Forbidden, "Invalid password".to_owned())));
-                }
                 match services.accounts.check_password(&claimed, &p.password).await {
+                    // Another account's valid credentials prove nothing about this one: a
+                    // plain 403, not a stage to retry (Synapse).
+                    Ok(()) if user != Some(&*claimed) => {
+                        Err(Error::forbidden("The credentials are for another user"))
+                    }
                     Ok(()) => Ok(Ok(None)),
                     Err(Error::Matrix { .. }) => {
                         Ok(Err((ErrorKind::Forbidden, "Invalid password".to_owned())))
@@ -232,12 +259,19 @@ impl Service {
             return Err(self.challenge(id, flows, None));
         }
         let session = sessions.remove(id).expect("checked above");
-        Ok(Completed { params: session.params, registration_token: session.registration_token })
+        Ok(Completed {
+            session: id.to_owned(),
+            params: session.params,
+            registration_token: session.registration_token,
+        })
     }
 
     /// The 401 answer: flows, the stages done so far, the session, and the error, if any.
     fn challenge(&self, id: &str, flows: &[AuthFlow], error: Option<(ErrorKind, String)>) -> Error {
         let mut info = UiaaInfo::new(flows.to_vec());
+        // Always present, `{}` when no stage has parameters (Synapse; SyTest and clients
+        // expect the key).
+        info.params = serde_json::value::to_raw_value(&serde_json::Map::new()).ok();
         info.session = Some(id.to_owned());
         info.completed = self.completed(id);
         info.auth_error = error.map(|(kind, message)| StandardErrorBody::new(kind, message));

@@ -22,6 +22,8 @@ pub struct NewUser {
     pub password_hash: Option<String>,
     pub is_admin: bool,
     pub is_guest: bool,
+    /// The profile's first `displayname` (Synapse gives new accounts their localpart).
+    pub displayname: Option<String>,
     /// A registration token to spend on this account, in the same transaction: if it is no
     /// longer valid, nothing is written and `create_user` fails with `M_FORBIDDEN`.
     pub registration_token: Option<String>,
@@ -111,6 +113,10 @@ pub trait AccountStore {
     async fn create_user(&self, user: NewUser) -> Result<bool>;
 
     async fn get_user(&self, user_id: &UserId) -> Result<Option<UserRecord>>;
+
+    /// Make an active guest account a full one with this password; `Ok(false)` (nothing
+    /// written) if the user is not an active guest.
+    async fn upgrade_guest(&self, user_id: &UserId, password_hash: String) -> Result<bool>;
 
     /// Set (or clear) the password, and end sessions as `sessions` says, in one transaction.
     /// Returns the devices deleted. `M_NOT_FOUND` if there is no such user.

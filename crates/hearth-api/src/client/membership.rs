@@ -1,7 +1,9 @@
 //! Room membership (spec: client-server-api "Room membership"): joining, inviting, leaving,
 //! forgetting, kicking, banning, knocking, and member lists.
 
-use axum::{Router, extract::State};
+use axum::{Router, extract::State, response::Response};
+use hearth_core::Error;
+use http::StatusCode;
 use ruma::{
     OwnedRoomOrAliasId,
     api::client::{
@@ -16,7 +18,9 @@ use ruma::{
     serde::Raw,
 };
 
-use crate::{ApiError, AppState, RouterExt, Ruma, RumaResponse};
+use serde_json::json;
+
+use crate::{ApiError, AppState, RouterExt, Ruma, RumaResponse, error::json_response};
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
@@ -40,8 +44,9 @@ async fn join_by_id(
 ) -> Result<RumaResponse<join_room_by_id::v3::Response>, ApiError> {
     let s = req.session();
     let room: OwnedRoomOrAliasId = req.room_id.clone().into();
+    let extra = member_content_fields(&req.raw_body);
     let room_id =
-        services.rooms.join(&s.user_id, s.is_guest, &room, req.reason.clone(), &[]).await?;
+        services.rooms.join(&s.user_id, s.is_guest, &room, req.reason.clone(), &[], extra).await?;
     Ok(join_room_by_id::v3::Response::new(room_id).into())
 }
 
@@ -50,11 +55,21 @@ async fn join(
     req: Ruma<join_room_by_id_or_alias::v3::Request>,
 ) -> Result<RumaResponse<join_room_by_id_or_alias::v3::Response>, ApiError> {
     let s = req.session();
+    let extra = member_content_fields(&req.raw_body);
     let room_id = services
         .rooms
-        .join(&s.user_id, s.is_guest, &req.room_id_or_alias, req.reason.clone(), &req.via)
+        .join(&s.user_id, s.is_guest, &req.room_id_or_alias, req.reason.clone(), &req.via, extra)
         .await?;
     Ok(join_room_by_id_or_alias::v3::Response::new(room_id).into())
+}
+
+/// The join body's fields that go into the member event (Synapse puts the whole body there;
+/// a third-party signature is a proof for the server, not content).
+fn member_content_fields(body: &[u8]) -> serde_json::Map<String, serde_json::Value> {
+    let mut fields: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(body).unwrap_or_default();
+    fields.remove("third_party_signed");
+    fields
 }
 
 async fn knock(
@@ -123,14 +138,7 @@ async fn kick(
 ) -> Result<RumaResponse<kick_user::v3::Response>, ApiError> {
     services
         .rooms
-        .change_membership(
-            &req.session().user_id,
-            &req.room_id,
-            &req.user_id,
-            MembershipState::Leave,
-            req.reason.clone(),
-            false,
-        )
+        .kick(&req.session().user_id, &req.room_id, &req.user_id, req.reason.clone())
         .await?;
     Ok(kick_user::v3::Response::new().into())
 }
@@ -182,21 +190,21 @@ async fn members(
         .into())
 }
 
+/// Rendered by hand: each member lists `display_name` and `avatar_url`, `null` when unset, as
+/// Synapse does (ruma leaves them out).
 async fn joined_members(
     State(services): State<AppState>,
     req: Ruma<joined_members::v3::Request>,
-) -> Result<RumaResponse<joined_members::v3::Response>, ApiError> {
+) -> Result<Response, ApiError> {
     let members = services.rooms.joined_members(&req.session().user_id, &req.room_id).await?;
-    let joined = members
+    let joined: serde_json::Map<String, serde_json::Value> = members
         .into_iter()
         .map(|(user, m)| {
-            let mut member = joined_members::v3::RoomMember::new();
-            member.display_name = m.display_name;
-            member.avatar_url = m.avatar_url.map(Into::into);
-            (user, member)
+            (user.into(), json!({"display_name": m.display_name, "avatar_url": m.avatar_url}))
         })
         .collect();
-    Ok(joined_members::v3::Response::new(joined).into())
+    let body = serde_json::to_vec(&json!({ "joined": joined })).map_err(Error::internal)?;
+    Ok(json_response(StatusCode::OK, body))
 }
 
 async fn joined_rooms(

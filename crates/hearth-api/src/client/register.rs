@@ -1,13 +1,18 @@
 //! Registration (spec: client-server-api "Account registration").
 
-use axum::{Router, extract::State};
+use axum::{Router, extract::State, response::Response};
+use hearth_core::Error;
 use hearth_service::accounts::threepid;
-use ruma::api::client::account::{
-    check_registration_token_validity, get_username_availability, register,
-    request_registration_token_via_email, request_registration_token_via_msisdn,
+use http::StatusCode;
+use ruma::api::{
+    OutgoingResponse,
+    client::account::{
+        check_registration_token_validity, get_username_availability, register,
+        request_registration_token_via_email, request_registration_token_via_msisdn,
+    },
 };
 
-use crate::{ApiError, AppState, RouterExt, Ruma, RumaResponse};
+use crate::{ApiError, AppState, RouterExt, Ruma, RumaResponse, error::json_response};
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
@@ -21,9 +26,25 @@ pub(crate) fn routes() -> Router<AppState> {
 async fn register(
     State(services): State<AppState>,
     req: Ruma<register::v3::Request>,
-) -> Result<RumaResponse<register::v3::Response>, ApiError> {
+) -> Result<Response, ApiError> {
     let ip = req.client_ip;
-    Ok(services.accounts.register(req.body, ip).await?.into())
+    let response = services.accounts.register(req.body, ip).await?;
+    without_null_device_id(response)
+}
+
+/// ruma writes `"device_id": null` after `inhibit_login`; the spec (and SyTest) want no
+/// `device_id` then.
+fn without_null_device_id(response: register::v3::Response) -> Result<Response, ApiError> {
+    let rendered = response.try_into_http_response::<Vec<u8>>().map_err(Error::internal)?;
+    let mut body: serde_json::Value =
+        serde_json::from_slice(rendered.body()).map_err(Error::internal)?;
+    if let Some(obj) = body.as_object_mut()
+        && obj.get("device_id").is_some_and(serde_json::Value::is_null)
+    {
+        obj.remove("device_id");
+    }
+    let bytes = serde_json::to_vec(&body).map_err(Error::internal)?;
+    Ok(json_response(StatusCode::OK, bytes))
 }
 
 async fn available(

@@ -1,8 +1,13 @@
 //! Rooms and their events (spec: client-server-api "Creation", "Sending events to a room",
 //! "Getting events for a room", "Redactions").
 
-use axum::{Router, extract::State, routing::put};
+use axum::{
+    Router,
+    extract::State,
+    routing::{post, put},
+};
 use ruma::{
+    OwnedRoomId,
     api::client::{
         message::send_message_event,
         redact::redact_event,
@@ -12,7 +17,10 @@ use ruma::{
     serde::Raw,
 };
 
-use crate::{ApiError, AppState, RouterExt, Ruma, RumaResponse};
+use crate::{
+    ApiError, AppState, RouterExt, Ruma, RumaResponse,
+    extract::{Auth, JsonBody, PathArgs, client_paths},
+};
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
@@ -24,6 +32,28 @@ pub(crate) fn routes() -> Router<AppState> {
         .ruma::<get_room_event::v3::Request, _, _>(get_event)
         .ruma::<redact_event::v3::Request, _, _>(redact)
         .merge(empty_state_key_routes())
+        .merge(send_without_txn_routes())
+}
+
+/// `POST /rooms/{roomId}/send/{eventType}`: sending without a transaction ID, from before
+/// the spec had them; ruma lacks it, Synapse still serves it (and SyTest uses it).
+fn send_without_txn_routes() -> Router<AppState> {
+    client_paths("/rooms/{room_id}/send/{event_type}")
+        .iter()
+        .fold(Router::new(), |router, path| router.route(path, post(send_without_txn)))
+}
+
+async fn send_without_txn(
+    State(services): State<AppState>,
+    Auth(session): Auth,
+    PathArgs((room_id, event_type)): PathArgs<(OwnedRoomId, String)>,
+    JsonBody(content): JsonBody<serde_json::Value>,
+) -> Result<RumaResponse<send_message_event::v3::Response>, ApiError> {
+    let event_id = services
+        .rooms
+        .send_message(&session.user_id, &session.device_id, &room_id, &event_type, None, content)
+        .await?;
+    Ok(send_message_event::v3::Response::new(event_id).into())
 }
 
 /// `/state/{eventType}` and `/state/{eventType}/` mean an empty state key (spec); ruma's paths
@@ -62,7 +92,7 @@ async fn send_message(
             &session.device_id,
             &req.room_id,
             &req.event_type.to_string(),
-            &req.txn_id,
+            Some(&req.txn_id),
             content,
         )
         .await?;

@@ -104,8 +104,9 @@ impl Service {
         UserId::parse(id).map_err(|_| invalid())
     }
 
-    /// Create a local account. Fails with `M_USER_IN_USE` if the ID is taken, `M_FORBIDDEN` if
-    /// `registration_token` can no longer be spent.
+    /// Create a local account, its display name its localpart (as Synapse does). Fails with
+    /// `M_USER_IN_USE` if the ID is taken, `M_FORBIDDEN` if `registration_token` can no longer
+    /// be spent.
     pub async fn create_user(
         &self,
         user_id: &UserId,
@@ -123,6 +124,7 @@ impl Service {
             password_hash,
             is_admin,
             is_guest,
+            displayname: Some(user_id.localpart().to_owned()),
             registration_token,
         };
         if !self.ctx.storage.create_user(user).await? {

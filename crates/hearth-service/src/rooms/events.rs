@@ -13,18 +13,26 @@ use super::{EventTemplate, Service, content};
 
 impl Service {
     /// `PUT /rooms/{roomId}/send/{eventType}/{txnId}`: the same transaction ID from the same
-    /// device in the same room returns the first event's ID and stores nothing new.
+    /// device in the same room returns the first event's ID and stores nothing new. Without
+    /// a transaction ID (the deprecated `POST /send/{eventType}` Synapse still serves) every
+    /// request is a new event.
     pub async fn send_message(
         &self,
         sender: &UserId,
         device: &DeviceId,
         room_id: &RoomId,
         kind: &str,
-        txn_id: &TransactionId,
+        txn_id: Option<&TransactionId>,
         content: Value,
     ) -> Result<OwnedEventId> {
-        let _txn = self.txn_lock(room_id, sender, device, txn_id).await;
-        if let Some(id) = self.ctx.storage.event_for_txn(room_id, sender, device, txn_id).await? {
+        let _txn = match txn_id {
+            Some(txn_id) => Some(self.txn_lock(room_id, sender, device, txn_id).await),
+            None => None,
+        };
+        if let Some(txn_id) = txn_id
+            && let Some(id) =
+                self.ctx.storage.event_for_txn(room_id, sender, device, txn_id).await?
+        {
             return Ok(id);
         }
         self.send_limit.check(&sender.to_owned())?;
@@ -44,7 +52,7 @@ impl Service {
         }
         content::validate(&template)?;
         self.services()?.relations.validate_relation(sender, room_id, &template.content).await?;
-        let txn = Some((device.to_owned(), txn_id.to_owned()));
+        let txn = txn_id.map(|txn_id| (device.to_owned(), txn_id.to_owned()));
         let event_id = self.send_event(room_id, sender, &template, txn).await?;
         // Sending is a pro-active action (spec: "Last active ago").
         if let Some(services) = self.services.upgrade() {
@@ -80,6 +88,9 @@ impl Service {
         content::validate(&template)?;
         if let Some((_, rules)) = self.room_version(room_id).await? {
             content::validate_for_version(&template, &rules.authorization)?;
+        }
+        if let Some(existing) = self.duplicate_state(room_id, sender, &template).await? {
+            return Ok(existing);
         }
         self.send_event(room_id, sender, &template, None).await
     }
@@ -133,7 +144,8 @@ impl Service {
         let event = self.pdu(target).await?;
         if let Some(event) = &event {
             if event.room_id != room_id {
-                return Err(not_found());
+                // Synapse: 400, the request names an event of another room.
+                return Err(Error::invalid_param("The event is in another room"));
             }
             if event.kind == TimelineEventType::RoomCreate {
                 return Err(Error::forbidden("Redacting the create event is not permitted"));

@@ -8,12 +8,14 @@ use ruma::{
     OwnedRoomId, OwnedUserId, RoomId, RoomOrAliasId, ServerName, UserId, api::error::ErrorKind,
     events::room::member::MembershipState,
 };
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use super::{Service, state::StateMap};
 
 impl Service {
-    /// Join a room by ID or alias; returns the room ID.
+    /// Join a room by ID or alias; returns the room ID. `extra` is what else the client put
+    /// in the request body: like Synapse, it goes into the member event's content (a
+    /// per-room display name, say), under the fields the server sets.
     pub async fn join(
         &self,
         user: &UserId,
@@ -21,18 +23,24 @@ impl Service {
         room: &RoomOrAliasId,
         reason: Option<String>,
         via: &[ruma::OwnedServerName],
+        extra: Map<String, Value>,
     ) -> Result<OwnedRoomId> {
         let room_id = self.resolve_room(room, via).await?;
         let state = self.head_state(&room_id).await?;
         if is_guest && !guest_can_join(self, &state).await? {
             return Err(Error::forbidden("Guests may not join this room"));
         }
-        let mut content = member_content("join", reason);
+        let mut content = Value::Object(extra);
+        merge(&mut content, member_content("join", reason));
+        // Only the server may name the user who authorised a restricted join.
+        content.as_object_mut().map(|c| c.remove("join_authorised_via_users_server"));
         if let Some(via) = self.authorising_user(&room_id, user, &state).await? {
             content["join_authorised_via_users_server"] = json!(via);
         }
         let template = self.member_template(user, content).await?;
-        self.send_event(&room_id, user, &template, None).await?;
+        if self.duplicate_state(&room_id, user, &template).await?.is_none() {
+            self.send_event(&room_id, user, &template, None).await?;
+        }
         Ok(room_id)
     }
 
@@ -77,8 +85,32 @@ impl Service {
             }
         }
         let template = self.member_template(target, content).await?;
-        self.send_event(room_id, sender, &template, None).await?;
+        if self.duplicate_state(room_id, sender, &template).await?.is_none() {
+            self.send_event(room_id, sender, &template, None).await?;
+        }
         Ok(())
+    }
+
+    /// Kick: a leave for a member, invitee or knocker. Kicking someone who is not in the room
+    /// (never was, left, or is banned: unban them instead) is `M_FORBIDDEN`, as in Synapse,
+    /// though the authorization rules would allow the event.
+    pub async fn kick(
+        &self,
+        sender: &UserId,
+        room_id: &RoomId,
+        target: &UserId,
+        reason: Option<String>,
+    ) -> Result<()> {
+        if self.room_version(room_id).await?.is_none() {
+            return Err(Error::not_found("Unknown room"));
+        }
+        let state = self.head_state(room_id).await?;
+        let current = self.state_pdu(&state, "m.room.member", target.as_str()).await?;
+        let membership = current.map(|m| m.content_value()["membership"].clone());
+        if !membership.is_some_and(|m| m == "join" || m == "invite" || m == "knock") {
+            return Err(Error::forbidden(format!("{target} is not in the room")));
+        }
+        self.change_membership(sender, room_id, target, MembershipState::Leave, reason, false).await
     }
 
     /// `/invite` with a third-party identifier (spec: "Invitations to third-party
@@ -245,6 +277,13 @@ fn member_content(membership: &str, reason: Option<String>) -> Value {
         content["reason"] = json!(reason);
     }
     content
+}
+
+/// Copy `fields`' keys over `content`'s.
+fn merge(content: &mut Value, fields: Value) {
+    if let (Some(content), Value::Object(fields)) = (content.as_object_mut(), fields) {
+        content.extend(fields);
+    }
 }
 
 async fn guest_can_join(svc: &Service, state: &StateMap) -> Result<bool> {

@@ -56,10 +56,12 @@ impl Service {
         let limit = filter.limit.map(|l| u64::from(l) as usize).unwrap_or(limit).clamp(1, 1000);
         let (events, last_scanned, exhausted) =
             self.scan(user, room_id, from, to, dir, limit, filter).await?;
-        let end = match (dir, exhausted) {
-            (TimelineDirection::Backward, true) => None,
-            (TimelineDirection::Backward, false) => Some(PaginationToken::before(last_scanned)),
-            (TimelineDirection::Forward, _) => Some(PaginationToken::after(last_scanned.max(from))),
+        // Spec: `end` is omitted when there are no further events. Like Synapse, a page that
+        // reached the end but still has events carries `end`; the next one is empty without it.
+        let end = match dir {
+            _ if exhausted && events.is_empty() => None,
+            TimelineDirection::Backward => Some(PaginationToken::before(last_scanned)),
+            TimelineDirection::Forward => Some(PaginationToken::after(last_scanned.max(from))),
         };
         let state = self.lazy_members(user, &events, filter).await?;
         let viewer = Viewer { user, device };

@@ -9,6 +9,7 @@ mod build;
 mod client;
 mod content;
 mod create;
+mod dedup;
 mod events;
 mod head;
 mod member_profile;

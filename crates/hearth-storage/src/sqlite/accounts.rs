@@ -137,6 +137,30 @@ impl AccountStore for SqliteStore {
                 {
                     spend_registration_token(c, token)?;
                 }
+                if n == 1
+                    && let Some(name) = &user.displayname
+                {
+                    c.prepare_cached(
+                        "INSERT INTO profile_fields (user_id, field, value)
+                         VALUES (?1, 'displayname', ?2)",
+                    )?
+                    .execute(params![user.user_id.as_str(), serde_json::to_string(name)?])?;
+                }
+                Ok(n == 1)
+            })
+            .await
+    }
+
+    async fn upgrade_guest(&self, user_id: &UserId, password_hash: String) -> Result<bool> {
+        let user_id = user_id.to_owned();
+        self.db
+            .write(move |c| {
+                let n = c
+                    .prepare_cached(
+                        "UPDATE users SET password_hash = ?2, is_guest = 0
+                         WHERE user_id = ?1 AND is_guest = 1 AND deactivated = 0",
+                    )?
+                    .execute(params![user_id.as_str(), password_hash])?;
                 Ok(n == 1)
             })
             .await

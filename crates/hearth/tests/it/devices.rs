@@ -75,8 +75,10 @@ async fn delete_device_needs_uia_and_revokes_its_token() {
     assert_eq!(wrong.0, 401);
     assert_eq!(wrong.1["errcode"], "M_FORBIDDEN");
     assert_eq!(wrong.1["session"], session);
+    assert_eq!(wrong.1["params"], json!({}), "params is always there: {}", wrong.1);
 
-    // Another user's password does not confirm alice's action.
+    // Another user's password does not confirm alice's action: a plain 403 (Synapse), the
+    // device stays.
     server.register("mallory").await;
     let mallory = alice
         .request(
@@ -85,8 +87,9 @@ async fn delete_device_needs_uia_and_revokes_its_token() {
             Some(json!({"auth": password_auth("mallory", "password123", session)})),
         )
         .await;
-    assert_eq!(mallory.0, 401);
-    assert_eq!(mallory.1["errcode"], "M_FORBIDDEN");
+    assert_error(&mallory, 403, "M_FORBIDDEN");
+    assert!(mallory.1.get("flows").is_none(), "not a UIA challenge: {}", mallory.1);
+    assert_eq!(alice.get(path).await.0, 200);
 
     let ok = alice
         .request(

@@ -23,6 +23,13 @@ async fn bodies_that_are_not_json_or_of_the_wrong_shape() {
     let client = server.client();
     let not_json = client.request_raw(Method::POST, "/_matrix/client/v3/login", b"{nope").await;
     assert_error(&not_json, 400, "M_NOT_JSON");
+    // Well-formed apart from a byte that is not UTF-8 inside a string.
+    let not_utf8 = client.request_raw(
+        Method::POST,
+        "/_matrix/client/v3/register",
+        b"{\"username\": \"a\x81\"}",
+    );
+    assert_error(&not_utf8.await, 400, "M_NOT_JSON");
     let wrong_shape = client.post("/_matrix/client/v3/login", json!({"type": 12})).await;
     assert_error(&wrong_shape, 400, "M_BAD_JSON");
 }

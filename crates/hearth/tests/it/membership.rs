@@ -26,6 +26,8 @@ async fn invite_join_leave_forget() {
     let (status, members) = bob.get(&format!("{base}/joined_members")).await;
     assert_eq!(status, 200, "{members}");
     assert_eq!(members["joined"].as_object().unwrap().len(), 2);
+    // Both keys always, `null` when unset (Synapse).
+    assert_eq!(members["joined"][&bob.user_id], json!({"display_name": "bob", "avatar_url": null}));
     let (status, members) = bob.get(&format!("{base}/members?membership=join")).await;
     assert_eq!(status, 200, "{members}");
     assert_eq!(members["chunk"].as_array().unwrap().len(), 2);
@@ -91,10 +93,21 @@ async fn kick_ban_unban_need_power() {
             .post(&format!("{base}/kick"), json!({"user_id": carol.user_id, "reason": "r"}))
             .await;
         assert_eq!(status, 200, "v{version}: {body}");
+        // Kicking someone not in the room (gone, or never there) is refused, as in Synapse.
+        for gone in [carol.user_id.as_str(), "@nobody:example.org"] {
+            let again = alice.post(&format!("{base}/kick"), json!({"user_id": gone})).await;
+            assert_error(&again, 403, "M_FORBIDDEN");
+        }
         let (status, _) =
             alice.post(&format!("{base}/ban"), json!({"user_id": carol.user_id})).await;
         assert_eq!(status, 200);
         assert_error(&carol.post(&format!("{base}/join"), json!({})).await, 403, "M_FORBIDDEN");
+        // A banned user is unbanned, not kicked or invited.
+        for action in ["kick", "invite"] {
+            let response =
+                alice.post(&format!("{base}/{action}"), json!({"user_id": carol.user_id})).await;
+            assert_error(&response, 403, "M_FORBIDDEN");
+        }
         assert_error(
             &alice.post(&format!("{base}/unban"), json!({"user_id": bob.user_id})).await,
             403,
@@ -106,6 +119,36 @@ async fn kick_ban_unban_need_power() {
         let (status, _) = carol.post(&format!("{base}/join"), json!({})).await;
         assert_eq!(status, 200);
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn join_with_custom_content() {
+    let server = TestServer::start().await;
+    let alice = server.register("alice").await;
+    let bob = server.register("bob").await;
+    let room =
+        create_room(&alice, json!({"preset": "public_chat", "room_alias_name": "club"})).await;
+    let member = format!(
+        "/_matrix/client/v3/rooms/{}/state/m.room.member/{}",
+        enc(&room),
+        enc(&bob.user_id)
+    );
+    let (status, body) = bob
+        .post(&format!("/_matrix/client/v3/rooms/{}/join", enc(&room)), json!({"foo": "bar"}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (_, content) = bob.get(&member).await;
+    assert_eq!(content["foo"], "bar", "{content}");
+    assert_eq!(content["membership"], "join");
+    assert_eq!(content["displayname"], "bob", "the profile is still filled in");
+    // By alias too; the server's own fields win over the client's.
+    let body = json!({"foo": "baz", "membership": "leave",
+                      "join_authorised_via_users_server": alice.user_id});
+    let (status, _) = bob.post("/_matrix/client/v3/join/%23club%3Alocalhost", body).await;
+    assert_eq!(status, 200);
+    let (_, content) = bob.get(&member).await;
+    assert_eq!((&content["foo"], &content["membership"]), (&json!("baz"), &json!("join")));
+    assert!(content.get("join_authorised_via_users_server").is_none(), "{content}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

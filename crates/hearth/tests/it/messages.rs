@@ -35,7 +35,11 @@ async fn paginate_both_ways_with_filters() {
     let end = page["end"].as_str().unwrap().to_owned();
     let (_, page) = alice.get(&format!("{base}?dir=b&limit=10&from={end}&{filter}")).await;
     assert_eq!(bodies(&page), ["2", "1", "0"]);
-    assert!(page.get("end").is_none(), "the start of the room is reached: {page}");
+    // The start of the room is reached: this page still has `end` (it has events), the next
+    // one is empty and has none (Synapse).
+    let last = page["end"].as_str().expect("end while there are events").to_owned();
+    let (_, page) = alice.get(&format!("{base}?dir=b&from={last}&{filter}")).await;
+    assert!(bodies(&page).is_empty() && page.get("end").is_none(), "{page}");
     // Forwards from the start, up to a `to` token.
     let (_, page) = alice.get(&format!("{base}?dir=f&limit=3&{filter}")).await;
     assert_eq!(bodies(&page), ["0", "1", "2"]);

@@ -9,7 +9,10 @@ async fn set_and_get_displayname_and_avatar() {
     let server = TestServer::start().await;
     let alice = server.register("alice").await;
     let base = "/_matrix/client/v3/profile/@alice:localhost";
-    assert_error(&alice.get(&format!("{base}/displayname")).await, 404, "M_NOT_FOUND");
+    // New accounts are named after their localpart (Synapse); none has an avatar.
+    let (status, body) = alice.get(&format!("{base}/displayname")).await;
+    assert_eq!((status.as_u16(), body), (200, json!({"displayname": "alice"})));
+    assert_error(&alice.get(&format!("{base}/avatar_url")).await, 404, "M_NOT_FOUND");
 
     let (status, _) =
         alice.put(&format!("{base}/displayname"), json!({"displayname": "Alice"})).await;
@@ -128,9 +131,9 @@ async fn capabilities() {
     let (status, body) = alice.get("/_matrix/client/v3/capabilities").await;
     assert_eq!(status, 200, "{body}");
     let caps = &body["capabilities"];
-    // ruma leaves out capabilities at their default; absent means enabled for these (spec).
+    // Listed even at their default value, as Synapse does.
     for cap in ["m.change_password", "m.set_displayname", "m.set_avatar_url"] {
-        assert_ne!(caps[cap]["enabled"], false, "{cap}: {caps}");
+        assert_eq!(caps[cap]["enabled"], true, "{cap}: {caps}");
     }
     assert_eq!(caps["m.profile_fields"]["enabled"], true);
     assert_eq!(caps["m.3pid_changes"]["enabled"], false);

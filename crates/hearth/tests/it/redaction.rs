@@ -96,6 +96,19 @@ async fn redaction_checks_per_room_version() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redacting_through_another_room_is_refused() {
+    let server = TestServer::start().await;
+    let alice = server.register("alice").await;
+    let bob = server.register("bob").await;
+    let alices = enc(&create_room(&alice, json!({})).await);
+    let bobs = enc(&create_room(&bob, json!({})).await);
+    let target = send(&alice, &alices, "1", json!({"msgtype": "m.text", "body": "mine"})).await;
+    // Synapse: 400, the event is not in the room the request names.
+    assert_error(&redact(&bob, &bobs, &target, "1").await, 400, "M_INVALID_PARAM");
+    assert_eq!(event(&alice, &alices, &target).await["content"]["body"], "mine");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn events_of_exactly_65536_bytes_are_accepted() {
     let server = TestServer::start().await;
     let alice = server.register("alice").await;

@@ -36,7 +36,18 @@ async fn open_registration_offers_dummy_then_registers() {
     assert_eq!(status, 200);
     assert_eq!(who["device_id"], body["device_id"]);
 
-    // The session is spent.
+    // Repeating the last request gives the same account, logged in again (Synapse).
+    let (status, again) = client
+        .post(
+            REGISTER,
+            json!({"username": "alice", "password": "password123",
+                   "auth": {"type": "m.login.dummy", "session": session}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(again["user_id"], "@alice:localhost");
+    assert_ne!(again["access_token"], body["access_token"]);
+    // The session registered alice; it cannot register someone else.
     let again = client
         .post(
             REGISTER,
@@ -58,6 +69,44 @@ async fn later_uia_rounds_may_omit_the_parameters() {
         client.post(REGISTER, json!({"auth": {"type": "m.login.dummy", "session": session}})).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["user_id"], "@carol:localhost");
+
+    // Every parameter is remembered: the device, its name, and `inhibit_login`.
+    let first = client
+        .post(
+            REGISTER,
+            json!({"username": "dan", "password": "password123", "device_id": "XYZZY",
+                   "initial_device_display_name": "laptop"}),
+        )
+        .await;
+    let auth = json!({"auth": {"type": "m.login.dummy", "session": first.1["session"]}});
+    let (status, body) = client.post(REGISTER, auth).await;
+    assert_eq!((status.as_u16(), &body["device_id"]), (200, &json!("XYZZY")), "{body}");
+    let dan = client.with_token(body["access_token"].as_str().unwrap());
+    let (_, device) = dan.get("/_matrix/client/v3/devices/XYZZY").await;
+    assert_eq!(device["display_name"], "laptop");
+
+    let first = client
+        .post(REGISTER, json!({"username": "ed", "password": "password123", "inhibit_login": true}))
+        .await;
+    let auth = json!({"auth": {"type": "m.login.dummy", "session": first.1["session"]}});
+    let (status, body) = client.post(REGISTER, auth).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body, json!({"user_id": "@ed:localhost"}), "no device, no token");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registration_without_username_is_idempotent() {
+    let server = TestServer::start().await;
+    let client = server.client();
+    let first = client.post(REGISTER, json!({"password": "password123"})).await;
+    let request = json!({"password": "password123",
+                         "auth": {"type": "m.login.dummy", "session": first.1["session"]}});
+    let (status, one) = client.post(REGISTER, request.clone()).await;
+    assert_eq!(status, 200, "{one}");
+    let (status, two) = client.post(REGISTER, request).await;
+    assert_eq!(status, 200, "{two}");
+    assert_eq!(one["user_id"], two["user_id"]);
+    assert!(two["access_token"].is_string());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -228,6 +277,61 @@ async fn guests_only_when_allowed() {
     let token = body["access_token"].as_str().unwrap();
     let (_, who) = server.client().with_token(token).get("/_matrix/client/v3/account/whoami").await;
     assert_eq!(who["is_guest"], true);
+    // Guests are named after their localpart too (Synapse).
+    let (_, name) =
+        server.client().get(&format!("/_matrix/client/v3/profile/{user_id}/displayname")).await;
+    assert_eq!(name["displayname"], user_id[1..].split(':').next().unwrap());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guests_upgrade_to_full_accounts() {
+    let server = TestServer::start_with(|c| c.registration.allow_guests = true).await;
+    let guest = |_| async {
+        let (_, body) = server.client().post(&format!("{REGISTER}?kind=guest"), json!({})).await;
+        let user_id = body["user_id"].as_str().unwrap().to_owned();
+        let localpart = user_id[1..].split(':').next().unwrap().to_owned();
+        (localpart, body["access_token"].as_str().unwrap().to_owned())
+    };
+    let (one, one_token) = guest(1).await;
+    let (_, two_token) = guest(2).await;
+    let client = server.client();
+    // Another guest's token does not upgrade this one; nor does a full user's.
+    let other = client
+        .post(
+            REGISTER,
+            json!({"username": one, "password": "password123", "guest_access_token": two_token,
+                   "auth": {"type": "m.login.dummy"}}),
+        )
+        .await;
+    assert_error(&other, 400, "M_USER_IN_USE");
+    let alice = server.register("alice").await;
+    let full = client
+        .post(
+            REGISTER,
+            json!({"username": "alice", "password": "password123",
+                   "guest_access_token": alice.access_token(), "auth": {"type": "m.login.dummy"}}),
+        )
+        .await;
+    assert_error(&full, 400, "M_USER_IN_USE");
+
+    let (status, body) = client
+        .post(
+            REGISTER,
+            json!({"username": one, "password": "password123", "guest_access_token": one_token,
+                   "auth": {"type": "m.login.dummy"}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["user_id"], format!("@{one}:localhost"));
+    let upgraded = client.with_token(body["access_token"].as_str().unwrap());
+    let (_, who) = upgraded.get("/_matrix/client/v3/account/whoami").await;
+    assert_ne!(who["is_guest"], true, "{who}");
+    // A full account now: it can log in with its password and create rooms.
+    let login = json!({"type": "m.login.password", "password": "password123",
+                       "identifier": {"type": "m.id.user", "user": one}});
+    assert_eq!(client.post("/_matrix/client/v3/login", login).await.0, 200);
+    let (status, _) = upgraded.post("/_matrix/client/v3/createRoom", json!({})).await;
+    assert_eq!(status, 200);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -186,6 +186,74 @@ async fn send_is_idempotent_per_device_and_txn() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn post_send_without_txn_and_canonical_json() {
+    let server = TestServer::start().await;
+    let alice = server.register("alice").await;
+    let room = enc(&create_room(&alice, json!({"room_version": "6"})).await);
+    let path = format!("/_matrix/client/v3/rooms/{room}/send/m.room.message");
+    let text = json!({"msgtype": "m.text", "body": "hi"});
+    let (status, one) = alice.post(&path, text.clone()).await;
+    assert_eq!(status, 200, "{one}");
+    let (_, two) =
+        alice.post(&format!("/_matrix/client/r0/rooms/{room}/send/m.room.message"), text).await;
+    assert_ne!(one["event_id"], two["event_id"], "no transaction ID: two events");
+    let (status, event) = alice
+        .get(&format!(
+            "/_matrix/client/v3/rooms/{room}/event/{}",
+            enc(one["event_id"].as_str().unwrap())
+        ))
+        .await;
+    assert_eq!((status.as_u16(), &event["content"]["body"]), (200, &json!("hi")));
+    // Canonical JSON: no floats, no integers beyond ±(2^53 - 1).
+    for body in
+        [json!({"n": 1.5}), json!({"n": 9007199254740992_i64}), json!({"n": -9007199254740992_i64})]
+    {
+        assert_error(&alice.post(&path, body).await, 400, "M_BAD_JSON");
+    }
+    assert_error(
+        &alice.request_raw(reqwest::Method::POST, &path, b"{\"n\": NaN}").await,
+        400,
+        "M_NOT_JSON",
+    );
+    assert_error(&server.client().post(&path, json!({})).await, 401, "M_MISSING_TOKEN");
+    assert_error(
+        &alice
+            .post("/_matrix/client/v3/rooms/%21nope%3Alocalhost/send/m.room.message", json!({}))
+            .await,
+        404,
+        "M_NOT_FOUND",
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repeated_state_is_not_a_new_event() {
+    let server = TestServer::start().await;
+    let alice = server.register("alice").await;
+    let bob = server.register("bob").await;
+    let room = enc(&create_room(&alice, json!({"preset": "public_chat"})).await);
+    let path = format!("/_matrix/client/v3/rooms/{room}/state/org.example.test");
+    let (_, first) = alice.put(&path, json!({"a": 1})).await;
+    let (_, again) = alice.put(&path, json!({"a": 1})).await;
+    assert_eq!(first["event_id"], again["event_id"]);
+    let (_, changed) = alice.put(&path, json!({"a": 2})).await;
+    assert_ne!(first["event_id"], changed["event_id"]);
+    // Joining twice is one join; a join with other content is a new event.
+    let join = format!("/_matrix/client/v3/rooms/{room}/join");
+    let member = format!(
+        "/_matrix/client/v3/rooms/{room}/state/m.room.member/{}?format=event",
+        enc(&bob.user_id)
+    );
+    assert_eq!(bob.post(&join, json!({})).await.0, 200);
+    let (_, joined) = bob.get(&member).await;
+    assert_eq!(bob.post(&join, json!({})).await.0, 200);
+    assert_eq!(bob.get(&member).await.1["event_id"], joined["event_id"]);
+    assert_eq!(bob.post(&join, json!({"displayname": "Robert"})).await.0, 200);
+    let (_, renamed) = bob.get(&member).await;
+    assert_ne!(renamed["event_id"], joined["event_id"]);
+    assert_eq!(renamed["content"]["displayname"], "Robert");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn state_put_and_get() {
     let server = TestServer::start().await;
     let alice = server.register("alice").await;

@@ -82,8 +82,11 @@ async fn typing_errors() {
         "M_FORBIDDEN",
     );
     // Malformed bodies.
-    assert_error(&typing(&alice, &room, json!({"typing": true})).await, 400, "M_BAD_JSON");
     assert_error(&typing(&alice, &room, json!({"typing": "yes"})).await, 400, "M_BAD_JSON");
+    assert_error(&typing(&alice, &room, json!({"timeout": 1000})).await, 400, "M_BAD_JSON");
+    // Without a timeout, Synapse's default applies: accepted.
+    let (status, body) = typing(&alice, &room, json!({"typing": true})).await;
+    assert_eq!(status, 200, "{body}");
 }
 
 async fn receipt(
