@@ -1,12 +1,12 @@
 //! Extractors for the few handlers that take no ruma request type (endpoints ruma lacks, or
 //! reads more strictly than Synapse): the same rules as [`crate::Ruma`] for authentication,
-//! body size, JSON well-formedness (`M_NOT_JSON`) and shape (`M_BAD_JSON`), and path
+//! body size, JSON well-formedness (`M_NOT_JSON`) and shape (`M_BAD_JSON`), query and path
 //! parameters (`M_INVALID_PARAM`).
 
 use std::net::IpAddr;
 
 use axum::{
-    extract::{FromRequest, FromRequestParts, Path, Request},
+    extract::{FromRequest, FromRequestParts, Path, Query, Request},
     http::request::Parts,
 };
 use hearth_core::Error;
@@ -34,6 +34,20 @@ impl FromRequestParts<AppState> for Auth {
 
 fn client_ip(parts: &Parts) -> IpAddr {
     parts.extensions.get::<ClientIp>().map(|c| c.0).unwrap_or([0; 4].into())
+}
+
+/// Query parameters; a malformed one is `M_INVALID_PARAM`.
+pub struct QueryArgs<T>(pub T);
+
+impl<T: DeserializeOwned + Send> FromRequestParts<AppState> for QueryArgs<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Query(args) = Query::<T>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| Error::invalid_param(format!("Invalid query parameters: {e}")))?;
+        Ok(QueryArgs(args))
+    }
 }
 
 /// Path parameters (percent-decoded); a malformed one is `M_INVALID_PARAM`.

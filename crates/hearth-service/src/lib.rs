@@ -10,6 +10,7 @@ pub mod discovery;
 pub mod e2ee;
 pub mod ephemeral;
 pub mod filters;
+pub mod legacy;
 pub mod media;
 pub mod notifier;
 pub mod password;
@@ -66,6 +67,7 @@ pub struct Services {
     pub push: push::Service,
     pub reporting: reporting::Service,
     pub tags: tags::Service,
+    pub legacy: legacy::Service,
     pub spaces: spaces::Service,
     pub search: search::Service,
 }
@@ -94,6 +96,7 @@ impl Services {
             push: push::Service::new(ctx.clone(), weak.clone()),
             reporting: reporting::Service::new(ctx.clone(), weak.clone()),
             tags: tags::Service::new(ctx.clone(), weak.clone()),
+            legacy: legacy::Service::new(ctx.clone(), weak.clone(), ephemeral.clone()),
             spaces: spaces::Service::new(weak.clone()),
             search: search::Service::new(ctx.clone(), weak.clone()),
             server_keys,

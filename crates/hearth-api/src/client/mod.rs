@@ -10,6 +10,7 @@ mod directory;
 mod discovery;
 mod filter;
 mod keys;
+mod legacy;
 mod membership;
 mod notifications;
 mod presence;
@@ -69,6 +70,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(reporting::routes())
         .merge(timestamp::routes())
         .merge(upgrade::routes())
+        .merge(legacy::routes())
         .merge(spaces::routes())
         .merge(search::routes())
 }

@@ -194,6 +194,38 @@ impl Service {
             .collect())
     }
 
+    /// Presence events of `users` now (those with any presence to tell).
+    pub async fn current_events(&self, users: &[OwnedUserId]) -> Result<Vec<Raw<PresenceEvent>>> {
+        if !self.enabled() {
+            return Ok(Vec::new());
+        }
+        self.load(users).await?;
+        let now = now_millis();
+        let known = self.users.lock();
+        Ok(users
+            .iter()
+            .filter_map(|u| known.get(u).filter(|e| e.known()).map(|e| e.event(u, now)))
+            .collect())
+    }
+
+    /// Presence events of those of `users` whose presence changed after ephemeral position
+    /// `since` (the members of a room peeked at through the v1 event stream).
+    pub async fn changed_events(
+        &self,
+        users: &[OwnedUserId],
+        since: u64,
+    ) -> Result<Vec<Raw<PresenceEvent>>> {
+        if !self.enabled() {
+            return Ok(Vec::new());
+        }
+        let now = now_millis();
+        let known = self.users.lock();
+        Ok(users
+            .iter()
+            .filter_map(|u| known.get(u).filter(|e| e.changed_at > since).map(|e| e.event(u, now)))
+            .collect())
+    }
+
     /// Bring the stored presence of users not yet in memory into it.
     async fn load(&self, users: &[OwnedUserId]) -> Result<()> {
         let missing: Vec<OwnedUserId> = {

@@ -75,7 +75,7 @@ impl Service {
                     None => Err(Error::forbidden("You are not a member of this room")),
                 }
             }
-            _ if self.world_readable(room_id).await? => self.committed_state(room_id).await,
+            _ if self.is_world_readable(room_id).await? => self.committed_state(room_id).await,
             _ => Err(Error::forbidden("You are not a member of this room")),
         }
     }
@@ -85,7 +85,9 @@ impl Service {
         Ok(self.ctx.storage.current_state(room_id).await?.into_iter().collect())
     }
 
-    async fn world_readable(&self, room_id: &RoomId) -> Result<bool> {
+    /// Whether the room's current history visibility is `world_readable` (`false` for a room
+    /// this server does not know).
+    pub(crate) async fn is_world_readable(&self, room_id: &RoomId) -> Result<bool> {
         let id =
             self.ctx.storage.current_state_event(room_id, "m.room.history_visibility", "").await?;
         let Some(id) = id else { return Ok(false) };

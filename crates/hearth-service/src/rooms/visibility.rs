@@ -27,11 +27,15 @@ impl Service {
                 && pdu.state_key.as_deref() == Some(user.as_str());
             // One's own membership events are always visible, so a user who leaves (or
             // rejects an invite) under restricted history still sees it happen (Synapse).
+            let own_visibility = visibility_set_by(&pdu);
             let visible = match memo.get(&key) {
                 _ if own_member_event => true,
+                _ if own_visibility.is_some() => {
+                    self.visible_at(user, &record, own_visibility, current.as_ref()).await?
+                }
                 Some(v) => *v,
                 _ => {
-                    let v = self.visible_at(user, &record, current.as_ref()).await?;
+                    let v = self.visible_at(user, &record, None, current.as_ref()).await?;
                     memo.insert(key, v);
                     v
                 }
@@ -47,28 +51,38 @@ impl Service {
     pub async fn can_see_event(&self, user: &UserId, record: &EventRecord) -> Result<bool> {
         let current =
             self.ctx.storage.membership(&record.room_id, user).await?.map(|m| m.membership);
-        self.visible_at(user, record, current.as_ref()).await
+        let own = match self.pdu(&record.event_id).await? {
+            Some(pdu) => visibility_set_by(&pdu),
+            None => None,
+        };
+        self.visible_at(user, record, own, current.as_ref()).await
     }
 
+    /// `own`: the visibility a history-visibility event sets; such an event is seen under
+    /// the more permissive of that and the one before it (Synapse), so those who may see
+    /// what follows a change also see the change.
     async fn visible_at(
         &self,
         user: &UserId,
         record: &EventRecord,
+        own: Option<Visibility>,
         current: Option<&MembershipState>,
     ) -> Result<bool> {
-        let visibility = match record.state_group_before {
+        let before = match record.state_group_before {
             Some(g) => {
                 let state = self.state_group(g).await?.map;
                 match self.state_pdu(&state, "m.room.history_visibility", "").await? {
-                    Some(e) => e.content_value()["history_visibility"]
-                        .as_str()
-                        .unwrap_or("shared")
-                        .to_owned(),
-                    None => "shared".to_owned(),
+                    Some(e) => Visibility::of(&e.content_value()),
+                    None => Visibility::Shared,
                 }
             }
-            None => "shared".to_owned(),
+            None => Visibility::Shared,
         };
+        let visibility = match own {
+            Some(own) => own.min(before),
+            None => before,
+        };
+        let visibility = visibility.as_str();
         if visibility == "world_readable" {
             return Ok(true);
         }
@@ -90,4 +104,41 @@ impl Service {
             || (visibility == "shared" && currently_joined)
             || (visibility == "invited" && at == "invite"))
     }
+}
+
+/// History visibilities from the most permissive to the least.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Visibility {
+    WorldReadable,
+    Shared,
+    Invited,
+    Joined,
+}
+
+impl Visibility {
+    /// An unknown value counts as `shared`, the spec's default.
+    fn of(content: &serde_json::Value) -> Visibility {
+        match content["history_visibility"].as_str() {
+            Some("world_readable") => Visibility::WorldReadable,
+            Some("invited") => Visibility::Invited,
+            Some("joined") => Visibility::Joined,
+            _ => Visibility::Shared,
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Visibility::WorldReadable => "world_readable",
+            Visibility::Shared => "shared",
+            Visibility::Invited => "invited",
+            Visibility::Joined => "joined",
+        }
+    }
+}
+
+/// The visibility an `m.room.history_visibility` event sets; `None` for other events.
+fn visibility_set_by(pdu: &PduRef) -> Option<Visibility> {
+    let is_change = pdu.kind == ruma::events::TimelineEventType::RoomHistoryVisibility
+        && pdu.state_key.as_deref() == Some("");
+    is_change.then(|| Visibility::of(&pdu.content_value()))
 }

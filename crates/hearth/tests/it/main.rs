@@ -18,6 +18,7 @@ mod e2ee_support;
 mod foundation;
 mod hierarchy;
 mod keys;
+mod legacy;
 mod login;
 mod media;
 mod member_profile;
