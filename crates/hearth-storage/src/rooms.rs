@@ -126,6 +126,8 @@ pub struct NewEvent {
     pub membership_updates: Vec<MembershipUpdate>,
     /// The room's `join_rule` when this event changes it (for the user directory).
     pub join_rule: Option<String>,
+    /// The room's `history_visibility` when this event changes it (for the user directory).
+    pub history_visibility: Option<String>,
     /// The room's forward extremities after this event.
     pub forward_extremities: Vec<OwnedEventId>,
     pub txn: Option<(OwnedDeviceId, OwnedTransactionId)>,

@@ -17,8 +17,9 @@ pub trait UserDirectoryStore {
     /// (case-insensitively), ordered by user ID, at most `limit`.
     async fn search_local_users(&self, term: &str, limit: usize) -> Result<Vec<DirectoryEntry>>;
 
-    /// Users (local or not) joined to a room `searcher` has joined or to a public room
-    /// (`join_rule` public), whose ID or display name contains `term` (case-insensitively),
+    /// Users (local or not) joined to a public room (`join_rule` public or
+    /// `history_visibility` world_readable), or other than `searcher` and joined to a room
+    /// they have joined, whose ID or display name contains `term` (case-insensitively),
     /// ordered by user ID, at most `limit`. Local guests and deactivated users are left out.
     /// Found through the membership indexes: only the members of those rooms are read.
     async fn search_visible_users(

@@ -13,6 +13,7 @@ mod keys;
 mod legacy;
 mod membership;
 mod notifications;
+mod openid;
 mod presence;
 mod profile;
 mod push_rules;
@@ -71,6 +72,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(timestamp::routes())
         .merge(upgrade::routes())
         .merge(legacy::routes())
+        .merge(openid::routes())
         .merge(spaces::routes())
         .merge(search::routes())
 }

@@ -6,6 +6,7 @@ mod account;
 mod devices;
 mod hooks;
 mod login;
+mod openid;
 mod register;
 mod session;
 mod username;
@@ -24,6 +25,7 @@ use ruma::{OwnedDeviceId, OwnedUserId, UserId, api::client::uiaa::UserIdentifier
 
 pub use self::{
     account::threepid,
+    openid::OPENID_TOKEN_LIFETIME,
     session::Session,
     username::{ExclusiveNamespaces, user_id_for_username},
 };
@@ -37,6 +39,7 @@ pub struct Service {
     login_per_account: RateLimiter<OwnedUserId>,
     registration_per_ip: RateLimiter<IpAddr>,
     last_seen: devices::LastSeenTracker,
+    openid: openid::OpenIdTokens,
 }
 
 /// Tokens handed to a client after registration or login.
@@ -67,6 +70,7 @@ impl Service {
             login_per_account: RateLimiter::new(limits.login_per_account, limits.enabled),
             registration_per_ip: RateLimiter::new(limits.registration_per_ip, limits.enabled),
             last_seen: devices::LastSeenTracker::default(),
+            openid: openid::OpenIdTokens::default(),
             ctx,
             services,
         }

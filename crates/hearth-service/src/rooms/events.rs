@@ -92,7 +92,11 @@ impl Service {
         if let Some(existing) = self.duplicate_state(room_id, sender, &template).await? {
             return Ok(existing);
         }
-        self.send_event(room_id, sender, &template, None).await
+        let event_id = self.send_event(room_id, sender, &template, None).await?;
+        if kind == "m.room.guest_access" && template.content["guest_access"] != "can_join" {
+            self.guests_leave(room_id).await?;
+        }
+        Ok(event_id)
     }
 
     /// `PUT /rooms/{roomId}/redact/{eventId}/{txnId}`.

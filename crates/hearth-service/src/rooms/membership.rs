@@ -167,6 +167,25 @@ impl Service {
         Ok(())
     }
 
+    /// Guest access was revoked: the guests in the room leave it (Synapse). A guest whose
+    /// leave fails is logged and skipped.
+    pub(crate) async fn guests_leave(&self, room_id: &RoomId) -> Result<()> {
+        let members = self.ctx.storage.room_members(room_id, &[MembershipState::Join]).await?;
+        let local =
+            members.iter().filter(|m| m.user_id.server_name() == self.ctx.config.server_name);
+        for member in local {
+            let user = &member.user_id;
+            if !self.ctx.storage.get_user(user).await?.is_some_and(|u| u.is_guest) {
+                continue;
+            }
+            let template = self.member_template(user, member_content("leave", None)).await?;
+            if let Err(e) = self.send_event(room_id, user, &template, None).await {
+                tracing::warn!(%user, %room_id, "guest could not leave: {e}");
+            }
+        }
+        Ok(())
+    }
+
     /// Forget a room the user has left (spec: "Leaving rooms"): it disappears from their sync.
     pub async fn forget(&self, user: &UserId, room_id: &RoomId) -> Result<()> {
         let Some(current) = self.ctx.storage.membership(room_id, user).await? else {

@@ -88,7 +88,8 @@ impl Service {
         let (new_head, delta) =
             self.advance_head(head, pdu, &after, group_after, chain_after, &key).await?;
         let membership_updates = self.membership_updates(pdu, &delta).await?;
-        let join_rule = self.join_rule_change(pdu, &delta).await?;
+        let join_rule = self.state_field_change(pdu, &delta, &JOIN_RULE).await?;
+        let history_visibility = self.state_field_change(pdu, &delta, &HISTORY_VISIBILITY).await?;
         let event = NewEvent {
             event_id: pdu.event_id.clone(),
             room_id: pdu.room_id.clone(),
@@ -108,6 +109,7 @@ impl Service {
             current_state_delta: delta,
             membership_updates,
             join_rule,
+            history_visibility,
             forward_extremities: new_head.extremities.clone(),
             txn,
             new_room: None,
@@ -299,25 +301,39 @@ impl Service {
 }
 
 impl Service {
-    /// The room's new `join_rule` when the change to its current state includes one.
-    async fn join_rule_change(
+    /// The room's new value of one state field (its join rule, its history visibility)
+    /// when the change to its current state includes the event holding it.
+    async fn state_field_change(
         &self,
         pdu: &PduRef,
         delta: &[(StateKey, Option<OwnedEventId>)],
+        field: &StateField,
     ) -> Result<Option<String>> {
-        let change =
-            delta.iter().find(|((kind, key), _)| kind == "m.room.join_rules" && key.is_empty());
+        let change = delta.iter().find(|((kind, key), _)| kind == field.kind && key.is_empty());
         let Some((_, id)) = change else { return Ok(None) };
         let event = match id {
             Some(id) if *id == pdu.event_id => Some(pdu.clone()),
             Some(id) => self.pdu(id).await?,
             None => None,
         };
-        // A room without join rules is invite-only (spec: "m.room.join_rules").
-        let rule = event.and_then(|e| e.content_value()["join_rule"].as_str().map(str::to_owned));
-        Ok(Some(rule.unwrap_or_else(|| "invite".to_owned())))
+        let value = event.and_then(|e| e.content_value()[field.key].as_str().map(str::to_owned));
+        Ok(Some(value.unwrap_or_else(|| field.default.to_owned())))
     }
 }
+
+/// A field of a state event the `rooms` table keeps current, and its value without the event.
+struct StateField {
+    kind: &'static str,
+    key: &'static str,
+    default: &'static str,
+}
+
+/// A room without join rules is invite-only (spec: "m.room.join_rules").
+const JOIN_RULE: StateField =
+    StateField { kind: "m.room.join_rules", key: "join_rule", default: "invite" };
+/// Without the event history is `shared` (spec: "m.room.history_visibility").
+const HISTORY_VISIBILITY: StateField =
+    StateField { kind: "m.room.history_visibility", key: "history_visibility", default: "shared" };
 
 /// The PDU's size, then its format as ruma checks it (spec: client-server-api "Size limits": at
 /// most 65,536 bytes as canonical JSON, signatures included). ruma's own size check refuses

@@ -54,11 +54,15 @@ impl UserDirectoryStore for SqliteStore {
         self.db
             .read(move |c| {
                 // Local users show their profile; others the name their member events carry.
+                // Public rooms (publicly joinable or world-readable, as Synapse counts them)
+                // show all their members; the searcher's other rooms show the others in them.
                 let mut stmt = c.prepare_cached(
-                    "WITH visible(room_id) AS (
-                         SELECT room_id FROM rooms WHERE join_rule = 'public'
+                    "WITH visible(room_id, public) AS (
+                         SELECT room_id, 1 FROM rooms WHERE join_rule = 'public'
                          UNION
-                         SELECT room_id FROM room_memberships
+                         SELECT room_id, 1 FROM rooms WHERE history_visibility = 'world_readable'
+                         UNION
+                         SELECT room_id, 0 FROM room_memberships
                          WHERE user_id = ?1 AND membership = 'join')
                      SELECT m.user_id,
                          coalesce(json_extract(d.value, '$'), max(m.display_name)),
@@ -69,6 +73,7 @@ impl UserDirectoryStore for SqliteStore {
                      LEFT JOIN profile_fields d ON d.user_id = m.user_id AND d.field = 'displayname'
                      LEFT JOIN profile_fields a ON a.user_id = m.user_id AND a.field = 'avatar_url'
                      WHERE coalesce(u.is_guest, 0) = 0 AND coalesce(u.deactivated, 0) = 0
+                       AND (v.public = 1 OR m.user_id != ?1)
                        AND (m.user_id LIKE ?2 ESCAPE '\\' OR m.display_name LIKE ?2 ESCAPE '\\'
                             OR json_extract(d.value, '$') LIKE ?2 ESCAPE '\\')
                      GROUP BY m.user_id ORDER BY m.user_id LIMIT ?3",

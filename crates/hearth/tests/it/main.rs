@@ -24,6 +24,7 @@ mod media;
 mod member_profile;
 mod membership;
 mod messages;
+mod openid;
 mod profile;
 mod push;
 mod redaction;

@@ -122,6 +122,32 @@ async fn kick_ban_unban_need_power() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guests_leave_when_guest_access_is_revoked() {
+    let server = TestServer::start_with(|c| c.registration.allow_guests = true).await;
+    let alice = server.register("alice").await;
+    let bob = server.register("bob").await;
+    let (_, guest) =
+        server.client().post("/_matrix/client/v3/register?kind=guest", json!({})).await;
+    let guest_id = guest["user_id"].as_str().unwrap().to_owned();
+    let guest = server.client().with_token(guest["access_token"].as_str().unwrap());
+    let room = enc(&create_room(&alice, json!({"preset": "public_chat"})).await);
+    let base = format!("/_matrix/client/v3/rooms/{room}");
+    // No guest access yet: guests may not join.
+    assert_error(&guest.post(&format!("{base}/join"), json!({})).await, 403, "M_FORBIDDEN");
+    let access = format!("{base}/state/m.room.guest_access");
+    assert_eq!(alice.put(&access, json!({"guest_access": "can_join"})).await.0, 200);
+    assert_eq!(guest.post(&format!("{base}/join"), json!({})).await.0, 200);
+    assert_eq!(bob.post(&format!("{base}/join"), json!({})).await.0, 200);
+
+    assert_eq!(alice.put(&access, json!({"guest_access": "forbidden"})).await.0, 200);
+    let member = |user: &str| format!("{base}/state/m.room.member/{}", enc(user));
+    let (_, content) = alice.get(&member(&guest_id)).await;
+    assert_eq!(content["membership"], "leave", "the guest left: {content}");
+    let (_, content) = alice.get(&member(&bob.user_id)).await;
+    assert_eq!(content["membership"], "join", "full members stay");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn join_with_custom_content() {
     let server = TestServer::start().await;
     let alice = server.register("alice").await;

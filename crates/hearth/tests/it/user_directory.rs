@@ -89,24 +89,25 @@ async fn search_finds_room_mates_and_members_of_public_rooms() {
     let private = create_room(&alice, json!({"invite": [bob.user_id]})).await;
     join(&bob, &private).await;
     create_room(&carol, json!({"preset": "public_chat"})).await;
-    create_room(&dave, json!({})).await;
+    let dave_room = create_room(&dave, json!({})).await;
     let closed = create_room(&erin, json!({"preset": "public_chat"})).await;
     let rules = format!("/_matrix/client/v3/rooms/{}/state/m.room.join_rules", enc(&closed));
     assert_eq!(erin.put(&rules, json!({"join_rule": "invite"})).await.0, 200);
 
+    // Alice is in no public room: like Synapse, she does not find herself.
     let (status, body) = alice.post(SEARCH, json!({"search_term": "localhost"})).await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(ids(&body), ["@alice:localhost", "@bob:localhost", "@carol:localhost"]);
+    assert_eq!(ids(&body), ["@bob:localhost", "@carol:localhost"]);
     assert_eq!(body["limited"], false);
     // By display name, case-insensitively; the profile's name and avatar are shown.
     let (_, body) = alice.post(SEARCH, json!({"search_term": "zED"})).await;
     assert_eq!(ids(&body), ["@bob:localhost"]);
     assert_eq!(body["results"][0]["display_name"], "Robert Zed");
-    // Dave sees only public-room members and himself.
+    // Dave sees only public-room members.
     let (_, body) = dave.post(SEARCH, json!({"search_term": "localhost"})).await;
-    assert_eq!(ids(&body), ["@carol:localhost", "@dave:localhost"]);
-    let (_, body) = alice.post(SEARCH, json!({"search_term": "localhost", "limit": 2})).await;
-    assert_eq!(ids(&body).len(), 2);
+    assert_eq!(ids(&body), ["@carol:localhost"]);
+    let (_, body) = alice.post(SEARCH, json!({"search_term": "localhost", "limit": 1})).await;
+    assert_eq!(ids(&body).len(), 1);
     assert_eq!(body["limited"], true);
     let (_, body) = alice.post(SEARCH, json!({"search_term": "_"})).await;
     assert_eq!(body["results"], json!([]), "wildcards are literal");
@@ -115,6 +116,16 @@ async fn search_finds_room_mates_and_members_of_public_rooms() {
     assert_eq!(erin.put(&rules, json!({"join_rule": "public"})).await.0, 200);
     let (_, body) = alice.post(SEARCH, json!({"search_term": "erin"})).await;
     assert_eq!(ids(&body), ["@erin:localhost"]);
+    // A world-readable room is public too, until its history is shared again.
+    let history =
+        format!("/_matrix/client/v3/rooms/{}/state/m.room.history_visibility", enc(&dave_room));
+    let world_readable = json!({"history_visibility": "world_readable"});
+    assert_eq!(dave.put(&history, world_readable).await.0, 200);
+    let (_, body) = alice.post(SEARCH, json!({"search_term": "dave"})).await;
+    assert_eq!(ids(&body), ["@dave:localhost"]);
+    assert_eq!(dave.put(&history, json!({"history_visibility": "shared"})).await.0, 200);
+    let (_, body) = alice.post(SEARCH, json!({"search_term": "dave"})).await;
+    assert_eq!(body["results"], json!([]));
     let deactivate = "/_matrix/client/v3/account/deactivate";
     let session = bob.post(deactivate, json!({})).await.1["session"].clone();
     let auth = json!({"type": "m.login.password", "session": session,

@@ -130,6 +130,17 @@ pub(super) const AREA: Area = Area {
         "
         CREATE INDEX events_room_ts ON events (room_id, origin_server_ts);
     ",
+        "
+        -- The current history visibility: world-readable rooms are public to the user
+        -- directory, as publicly joinable ones are.
+        ALTER TABLE rooms ADD COLUMN history_visibility TEXT;
+        UPDATE rooms SET history_visibility = (
+            SELECT json_extract(e.json, '$.content.history_visibility')
+            FROM current_state s JOIN events e ON e.event_id = s.event_id
+            WHERE s.room_id = rooms.room_id AND s.type = 'm.room.history_visibility'
+                AND s.state_key = '');
+        CREATE INDEX rooms_by_history_visibility ON rooms (history_visibility);
+    ",
     ],
 };
 

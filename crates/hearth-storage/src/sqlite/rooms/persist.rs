@@ -55,6 +55,10 @@ pub(super) fn persist(c: &mut WriteCtx<'_>, e: &NewEvent) -> Result<i64> {
         c.prepare_cached("UPDATE rooms SET join_rule = ?2 WHERE room_id = ?1")?
             .execute([e.room_id.as_str(), rule.as_str()])?;
     }
+    if let Some(visibility) = &e.history_visibility {
+        c.prepare_cached("UPDATE rooms SET history_visibility = ?2 WHERE room_id = ?1")?
+            .execute([e.room_id.as_str(), visibility.as_str()])?;
+    }
     Ok(pos)
 }
 
