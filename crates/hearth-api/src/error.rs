@@ -24,7 +24,13 @@ impl IntoResponse for ApiError {
         match self.0 {
             Error::Matrix { status, kind, message } => matrix_error(status, kind, message),
             Error::Uiaa(info) => {
-                let body = serde_json::to_vec(&*info).unwrap_or_else(|_| b"{}".to_vec());
+                // `completed` is always listed, empty or not (Synapse; ruma leaves it out
+                // when empty and SyTest expects it).
+                let mut body = serde_json::to_value(&*info).unwrap_or_default();
+                if let Some(obj) = body.as_object_mut() {
+                    obj.entry("completed").or_insert_with(|| serde_json::json!([]));
+                }
+                let body = serde_json::to_vec(&body).unwrap_or_else(|_| b"{}".to_vec());
                 json_response(StatusCode::UNAUTHORIZED, body)
             }
             Error::Internal(cause) => {

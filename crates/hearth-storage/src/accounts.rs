@@ -13,6 +13,9 @@ pub struct UserRecord {
     pub is_admin: bool,
     pub is_guest: bool,
     pub deactivated: bool,
+    /// Deactivated with `erase`: others who were not in a room when the user sent an event
+    /// there see it redacted.
+    pub erased: bool,
     pub created_ts: u64,
 }
 
@@ -127,9 +130,9 @@ pub trait AccountStore {
         sessions: SessionsOnPasswordChange,
     ) -> Result<Vec<OwnedDeviceId>>;
 
-    /// Mark the user deactivated, clear its password, delete every device and token.
-    /// Returns the devices deleted.
-    async fn deactivate_user(&self, user_id: &UserId) -> Result<Vec<OwnedDeviceId>>;
+    /// Mark the user deactivated (and erased when `erase`), clear its password, delete every
+    /// device and token. Returns the devices deleted.
+    async fn deactivate_user(&self, user_id: &UserId, erase: bool) -> Result<Vec<OwnedDeviceId>>;
 
     /// Create the device if it does not exist (keeping it otherwise) and issue its tokens.
     /// Tokens the device had before are revoked (spec: "Relationship between access tokens and

@@ -58,7 +58,7 @@ async fn deactivate(
     State(services): State<AppState>,
     req: Ruma<deactivate::v3::Request>,
 ) -> Result<RumaResponse<deactivate::v3::Response>, ApiError> {
-    services.accounts.deactivate(req.session.as_ref(), req.auth.as_ref()).await?;
+    services.accounts.deactivate(req.session.as_ref(), req.auth.as_ref(), req.erase).await?;
     // No identity server knows about the account's 3PIDs: there are none.
     Ok(deactivate::v3::Response::new(ThirdPartyIdRemovalStatus::NoSupport).into())
 }

@@ -1,11 +1,16 @@
 //! Profiles (spec: client-server-api "Profiles").
 
-use axum::{Router, extract::State};
+use axum::{
+    Router,
+    extract::State,
+    response::{IntoResponse, Response},
+};
+use http::StatusCode;
 use ruma::api::client::profile::{
     delete_profile_field, get_profile, get_profile_field, set_profile_field,
 };
 
-use crate::{ApiError, AppState, RouterExt, Ruma, RumaResponse};
+use crate::{ApiError, AppState, RouterExt, Ruma, RumaResponse, error::json_response};
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
@@ -25,9 +30,14 @@ async fn get_profile(
 async fn get_field(
     State(services): State<AppState>,
     req: Ruma<get_profile_field::v3::Request>,
-) -> Result<RumaResponse<get_profile_field::v3::Response>, ApiError> {
-    let value = services.profile.field(&req.user_id, &req.field).await?;
-    Ok(get_profile_field::v3::Response::new(value).into())
+) -> Result<Response, ApiError> {
+    match services.profile.field(&req.user_id, &req.field).await? {
+        Some(value) => {
+            Ok(RumaResponse(get_profile_field::v3::Response::new(value)).into_response())
+        }
+        // An unset display name or avatar of a known user: `{}`, as Synapse answers.
+        None => Ok(json_response(StatusCode::OK, b"{}".to_vec())),
+    }
 }
 
 async fn set_field(

@@ -36,19 +36,21 @@ impl Service {
     }
 
     /// `POST /account/deactivate`: after user-interactive auth, the account can no longer log
-    /// in; its devices, tokens and profile go. `erase` asks to forget the user's messages as
-    /// well, which only matters once rooms keep them (see `hooks::user_deactivated`).
+    /// in; its devices, tokens and profile go. With `erase`, users who were not in a room when
+    /// the account sent an event there see it redacted from now on (spec: "Account
+    /// deactivation"; Synapse's rule).
     pub async fn deactivate(
         &self,
         session: Option<&Session>,
         auth: Option<&AuthData>,
+        erase: bool,
     ) -> Result<()> {
         let session = session.ok_or_else(Error::missing_token)?;
         session.forbid_guest()?;
         let services = self.services()?;
         services.uiaa.check_user(&session.user_id, auth, "account/deactivate").await?;
-        let deleted = self.ctx.storage.deactivate_user(&session.user_id).await?;
-        tracing::info!(user_id = %session.user_id, "deactivated");
+        let deleted = self.ctx.storage.deactivate_user(&session.user_id, erase).await?;
+        tracing::info!(user_id = %session.user_id, erase, "deactivated");
         self.devices_removed(&session.user_id, &deleted).await?;
         super::hooks::user_deactivated(&services, &session.user_id).await
     }

@@ -66,7 +66,12 @@ impl Service {
     ) -> Result<()> {
         session.forbid_guest()?;
         let uiaa = &self.services()?.uiaa;
-        uiaa.check_user(&session.user_id, auth, "delete_devices").await?;
+        // The session is bound to these devices: the operation may not change midway
+        // (Synapse: 403).
+        let mut sorted: Vec<&str> = device_ids.iter().map(|d| d.as_str()).collect();
+        sorted.sort_unstable();
+        let action = format!("delete_devices {}", sorted.join(" "));
+        uiaa.check_user(&session.user_id, auth, &action).await?;
         self.remove_devices(&session.user_id, device_ids).await
     }
 

@@ -38,6 +38,8 @@ pub(super) async fn device_updated(
 /// leaves its rooms first (rejecting invites and knocks), so clearing the profile has no room
 /// left to update; having no joined room, it drops out of the user directory.
 pub(super) async fn user_deactivated(services: &Services, user_id: &UserId) -> Result<()> {
+    // Their events are shown redacted to later joiners if they asked to be erased.
+    services.rooms.forget_erasure(user_id);
     services.rooms.leave_all(user_id).await?;
     services.profile.clear(user_id).await?;
     services.e2ee.on_user_deactivated(user_id).await?;

@@ -84,12 +84,24 @@ impl Service {
         with_redaction: bool,
     ) -> Result<Value> {
         let mut obj = pdu.json.clone();
+        let membership = match viewer {
+            Some(viewer) => self.membership_after(viewer.user, record, pdu).await?,
+            None => None,
+        };
         if with_redaction && let Some(because) = self.valid_redaction(record, pdu).await? {
             let rules = self.room_version(&pdu.room_id).await?.map(|v| v.1);
             if let Some(rules) = rules {
                 obj = redact(obj, &rules.redaction, Some(RedactedBecause::from_json(because)))
                     .unwrap_or(obj_fallback(pdu));
             }
+        } else if let Some(viewer) = viewer
+            && viewer.user != pdu.sender
+            && membership.as_deref() != Some("join")
+            && self.sender_erased(&pdu.sender).await?
+            && let Some((_, rules)) = self.room_version(&pdu.room_id).await?
+        {
+            // An erased sender's event, for someone who was not in the room then.
+            obj = redact(obj, &rules.redaction, None).unwrap_or(obj_fallback(pdu));
         }
         let mut out = Map::new();
         for field in CLIENT_FIELDS {
@@ -117,9 +129,7 @@ impl Service {
         {
             unsigned.insert("transaction_id".into(), json!(txn));
         }
-        if let Some(viewer) = viewer
-            && let Some(membership) = self.membership_after(viewer.user, record, pdu).await?
-        {
+        if let Some(membership) = membership {
             unsigned.insert("membership".into(), json!(membership));
         }
         if let Some(replaced) = &record.replaces_state {

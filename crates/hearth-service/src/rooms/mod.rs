@@ -10,6 +10,7 @@ mod client;
 mod content;
 mod create;
 mod dedup;
+mod erasure;
 mod events;
 mod head;
 mod member_profile;
@@ -76,6 +77,8 @@ pub struct Service {
     upgrading: Mutex<std::collections::HashSet<OwnedRoomId>>,
     /// `rate_limits.messages_per_user`: events clients send (messages, state, redactions).
     send_limit: RateLimiter<OwnedUserId>,
+    /// Whether senders asked to be erased (see `erasure`).
+    erased: Mutex<LruCache<OwnedUserId, bool>>,
 }
 
 impl Service {
@@ -95,6 +98,7 @@ impl Service {
             versions: Mutex::default(),
             txn_locks: Mutex::default(),
             upgrading: Mutex::default(),
+            erased: Mutex::new(LruCache::new(NonZeroUsize::new(EVENT_CACHE).expect("non-zero"))),
             send_limit: RateLimiter::new(
                 ctx.config.rate_limits.messages_per_user,
                 ctx.config.rate_limits.enabled,

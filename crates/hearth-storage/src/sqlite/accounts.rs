@@ -63,6 +63,10 @@ pub(super) const AREA: Area = Area {
             expires_ts INTEGER NOT NULL
         );
     ",
+        // Deactivation with `erase` (spec: "Account deactivation").
+        "
+        ALTER TABLE users ADD COLUMN erased INTEGER NOT NULL DEFAULT 0;
+    ",
     ],
 };
 
@@ -171,7 +175,7 @@ impl AccountStore for SqliteStore {
         self.db
             .read(move |c| {
                 let mut stmt = c.prepare_cached(
-                    "SELECT password_hash, is_admin, is_guest, deactivated, created_ts
+                    "SELECT password_hash, is_admin, is_guest, deactivated, created_ts, erased
                      FROM users WHERE user_id = ?1",
                 )?;
                 Ok(stmt
@@ -183,6 +187,7 @@ impl AccountStore for SqliteStore {
                             is_guest: r.get(2)?,
                             deactivated: r.get(3)?,
                             created_ts: r.get::<_, i64>(4)? as u64,
+                            erased: r.get(5)?,
                         })
                     })
                     .optional()?)
@@ -223,14 +228,16 @@ impl AccountStore for SqliteStore {
             .await
     }
 
-    async fn deactivate_user(&self, user_id: &UserId) -> Result<Vec<OwnedDeviceId>> {
+    async fn deactivate_user(&self, user_id: &UserId, erase: bool) -> Result<Vec<OwnedDeviceId>> {
         let user_id = user_id.to_owned();
         self.db
             .write(move |c| {
                 c.prepare_cached(
-                    "UPDATE users SET deactivated = 1, password_hash = NULL WHERE user_id = ?1",
+                    "UPDATE users SET deactivated = 1, password_hash = NULL,
+                        erased = erased OR ?2
+                     WHERE user_id = ?1",
                 )?
-                .execute([user_id.as_str()])?;
+                .execute(params![user_id.as_str(), erase])?;
                 delete_devices_except(c, user_id.as_str(), None)
             })
             .await

@@ -170,3 +170,68 @@ async fn third_party_identifiers_are_not_supported() {
     assert_eq!(status, 200);
     assert_eq!(body["id_server_unbind_result"], "no-support");
 }
+
+/// Sends a message as `user` in `room`; returns its event ID.
+async fn say(user: &crate::common::User, room: &str, body: &str) -> String {
+    let url = format!("/_matrix/client/v3/rooms/{room}/send/m.room.message/{body}");
+    let (status, sent) = user.put(&url, json!({"msgtype": "m.text", "body": body})).await;
+    assert_eq!(status, 200, "{sent}");
+    sent["event_id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn erasure_hides_messages_from_later_members_only() {
+    use crate::rooms::{create_room, enc};
+    let server = TestServer::start().await;
+    let alice = server.register("alice").await;
+    let bob = server.register("bob").await;
+    let carol = server.register("carol").await;
+    let room = enc(&create_room(&alice, json!({"preset": "public_chat"})).await);
+    assert_eq!(bob.post(&format!("/_matrix/client/v3/rooms/{room}/join"), json!({})).await.0, 200);
+    let message = say(&alice, &room, "secret").await;
+
+    let path = "/_matrix/client/v3/account/deactivate";
+    let session = alice.post(path, json!({})).await.1["session"].clone();
+    let auth = password_auth("password123", session.as_str().unwrap());
+    let (status, body) = alice.post(path, json!({"auth": auth, "erase": true})).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        carol.post(&format!("/_matrix/client/v3/rooms/{room}/join"), json!({})).await.0,
+        200
+    );
+
+    // Bob was there: he keeps the message. Carol joined later: she sees it redacted, with
+    // no redaction event behind it (none is sent).
+    let url = format!("/_matrix/client/v3/rooms/{room}/event/{}", enc(&message));
+    let (status, seen) = bob.get(&url).await;
+    assert_eq!((status.as_u16(), &seen["content"]["body"]), (200, &json!("secret")), "{seen}");
+    let (status, seen) = carol.get(&url).await;
+    assert_eq!(status, 200, "{seen}");
+    assert_eq!(seen["content"], json!({}), "{seen}");
+    assert!(seen["unsigned"].get("redacted_because").is_none(), "{seen}");
+    let messages = format!("/_matrix/client/v3/rooms/{room}/messages?dir=b&limit=50");
+    let (_, page) = carol.get(&messages).await;
+    let listed = page["chunk"].as_array().unwrap().iter().find(|e| e["event_id"] == message);
+    assert_eq!(listed.map(|e| &e["content"]), Some(&json!({})), "{page}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deactivation_without_erasure_keeps_messages() {
+    use crate::rooms::{create_room, enc};
+    let server = TestServer::start().await;
+    let alice = server.register("alice").await;
+    let carol = server.register("carol").await;
+    let room = enc(&create_room(&alice, json!({"preset": "public_chat"})).await);
+    let message = say(&alice, &room, "kept").await;
+    let path = "/_matrix/client/v3/account/deactivate";
+    let session = alice.post(path, json!({})).await.1["session"].clone();
+    let auth = password_auth("password123", session.as_str().unwrap());
+    assert_eq!(alice.post(path, json!({"auth": auth, "erase": false})).await.0, 200);
+    assert_eq!(
+        carol.post(&format!("/_matrix/client/v3/rooms/{room}/join"), json!({})).await.0,
+        200
+    );
+    let url = format!("/_matrix/client/v3/rooms/{room}/event/{}", enc(&message));
+    let (status, seen) = carol.get(&url).await;
+    assert_eq!((status.as_u16(), &seen["content"]["body"]), (200, &json!("kept")), "{seen}");
+}

@@ -157,4 +157,21 @@ async fn uia_sessions_are_bound_to_their_operation() {
         .await;
     assert_eq!(dummy.0, 401);
     assert_eq!(dummy.1["errcode"], "M_FORBIDDEN");
+    assert_eq!(dummy.1["completed"], json!([]), "always listed: {}", dummy.1);
+
+    // A session started to delete one device does not delete another (Synapse: the
+    // operation must not change midway).
+    second_device(&server, "ONE").await;
+    second_device(&server, "TWO").await;
+    let challenge = alice.delete("/_matrix/client/v3/devices/ONE").await;
+    let session = challenge.1["session"].as_str().unwrap();
+    let other = alice
+        .request(
+            reqwest::Method::DELETE,
+            "/_matrix/client/v3/devices/TWO",
+            Some(json!({"auth": password_auth("alice", "password123", session)})),
+        )
+        .await;
+    assert_error(&other, 403, "M_FORBIDDEN");
+    assert_eq!(alice.get("/_matrix/client/v3/devices/TWO").await.0, 200);
 }
