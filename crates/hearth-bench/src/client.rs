@@ -1,5 +1,6 @@
-//! A Matrix client over one shared `reqwest` connection pool (HTTP/1.1 keep-alive), speaking
-//! only the standard Client-Server API so the same workload runs against any homeserver.
+//! A Matrix client over one shared connection pool (hyper, HTTP/1.1 keep-alive, plain HTTP:
+//! the servers listen on loopback), speaking only the standard Client-Server API so the same
+//! workload runs against any homeserver.
 
 use std::{
     fmt,
@@ -8,7 +9,13 @@ use std::{
     time::Duration,
 };
 
-use reqwest::{Method, StatusCode};
+use bytes::Bytes;
+use http::{Method, Request, StatusCode, header};
+use http_body_util::{BodyExt, Full};
+use hyper_util::{
+    client::legacy::{self, connect::HttpConnector},
+    rt::TokioExecutor,
+};
 use serde_json::{Value, json};
 
 /// The password given to users that must have one (to log in again, or on servers that
@@ -51,6 +58,9 @@ impl fmt::Display for ReqError {
 
 pub type Res<T> = Result<T, ReqError>;
 
+/// Any request gives up after this: above the longest long-poll the workloads use (30 s).
+const TIMEOUT: Duration = Duration::from_secs(180);
+
 /// A logged-in user: its ID and access token.
 #[derive(Debug, Clone)]
 pub struct User {
@@ -60,7 +70,7 @@ pub struct User {
 
 #[derive(Clone)]
 pub struct Client {
-    http: reqwest::Client,
+    http: legacy::Client<HttpConnector, Full<Bytes>>,
     base: Arc<str>,
     /// Set once the server refused a password-less registration (Synapse does).
     needs_password: Arc<AtomicBool>,
@@ -68,14 +78,11 @@ pub struct Client {
 
 impl Client {
     pub fn new(base: &str) -> Client {
-        let http = reqwest::Client::builder()
-            .http1_only()
-            .tcp_nodelay(true)
+        let mut connector = HttpConnector::new();
+        connector.set_nodelay(true);
+        let http = legacy::Client::builder(TokioExecutor::new())
             .pool_idle_timeout(Duration::from_secs(300))
-            // Above the longest long-poll the workloads use (30 s).
-            .timeout(Duration::from_secs(180))
-            .build()
-            .expect("HTTP client");
+            .build(connector);
         Client {
             http,
             base: base.trim_end_matches('/').into(),
@@ -91,16 +98,36 @@ impl Client {
         token: Option<&str>,
         body: Option<&Value>,
     ) -> Res<Value> {
-        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        let mut req = Request::builder().method(method).uri(format!("{}{path}", self.base));
         if let Some(token) = token {
-            req = req.bearer_auth(token);
+            req = req.header(header::AUTHORIZATION, format!("Bearer {token}"));
         }
-        if let Some(body) = body {
-            req = req.json(body);
-        }
-        let res = req.send().await.map_err(|e| ReqError::Transport(describe(&e)))?;
-        let status = res.status();
-        let bytes = res.bytes().await.map_err(|e| ReqError::Transport(describe(&e)))?;
+        let body = match body {
+            Some(body) => {
+                req = req.header(header::CONTENT_TYPE, "application/json");
+                Bytes::from(serde_json::to_vec(body).expect("JSON values serialize"))
+            }
+            None => Bytes::new(),
+        };
+        let req = req.body(Full::new(body)).map_err(|e| ReqError::Transport(e.to_string()))?;
+        let exchange = async {
+            let res = self.http.request(req).await.map_err(|e| {
+                ReqError::Transport(
+                    if e.is_connect() { "cannot connect" } else { "request failed" }.into(),
+                )
+            })?;
+            let status = res.status();
+            let bytes = res
+                .into_body()
+                .collect()
+                .await
+                .map_err(|_| ReqError::Transport("broken body".into()))?
+                .to_bytes();
+            Ok::<_, ReqError>((status, bytes))
+        };
+        let (status, bytes) = tokio::time::timeout(TIMEOUT, exchange)
+            .await
+            .map_err(|_| ReqError::Transport("timed out".into()))??;
         let value: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         if !status.is_success() {
             return Err(status_error(status, &value));
@@ -253,19 +280,6 @@ fn status_error(status: StatusCode, body: &Value) -> ReqError {
         status: status.as_u16(),
         errcode: body["errcode"].as_str().unwrap_or("(no errcode)").to_owned(),
         message: body["error"].as_str().unwrap_or("").chars().take(200).collect(),
-    }
-}
-
-/// A short, stable description of a transport error (the URL is left out: it varies).
-fn describe(e: &reqwest::Error) -> String {
-    if e.is_timeout() {
-        "timed out".into()
-    } else if e.is_connect() {
-        "cannot connect".into()
-    } else if e.is_body() || e.is_decode() {
-        "broken body".into()
-    } else {
-        "request failed".into()
     }
 }
 

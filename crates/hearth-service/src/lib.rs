@@ -28,6 +28,7 @@ pub mod spaces;
 pub mod stream_token;
 pub mod sync;
 pub mod tags;
+pub mod tls;
 pub mod typing;
 pub mod uiaa;
 pub mod user_directory;

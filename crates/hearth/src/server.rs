@@ -17,6 +17,7 @@ pub struct RunningServer {
 impl RunningServer {
     /// Open storage, build services and bind every listener of `config`.
     pub async fn start(mut config: Config) -> Result<RunningServer> {
+        hearth_service::tls::install_crypto_provider();
         // Bind first: with port 0 the real address is known only now, and the config should
         // carry it (it derives the public base URL from it).
         let mut listeners = Vec::new();

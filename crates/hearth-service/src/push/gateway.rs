@@ -90,6 +90,7 @@ mod tests {
 
     #[tokio::test]
     async fn private_gateways_are_refused_unless_whitelisted() {
+        crate::tls::install_crypto_provider();
         let gateway = Gateway::new(&PushConfig::default()).unwrap();
         for url in [
             "http://127.0.0.1:9/_matrix/push/v1/notify",

@@ -55,6 +55,7 @@ pub async fn run_token(config: Config, command: TokenCommand) -> Result<(), Stri
 
 fn open(config: Config) -> Result<Arc<Services>, String> {
     check_data_dir(&config, true).map_err(|e| e.to_string())?;
+    hearth_service::tls::install_crypto_provider();
     let storage =
         hearth_storage::open_sqlite(&config.database_path(), 1).map_err(|e| e.to_string())?;
     Services::new(Arc::new(config), storage).map_err(|e| e.to_string())
