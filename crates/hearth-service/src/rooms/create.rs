@@ -3,7 +3,7 @@
 //! access, `initial_state`, name, topic, then invites — in that order, queued back to back so
 //! they share commits.
 
-use hearth_core::{Error, Result, config::ROOM_VERSIONS};
+use hearth_core::{Error, Result, config::ROOM_VERSIONS, utils::now_millis};
 use http::StatusCode;
 use ruma::{
     OwnedRoomAliasId, OwnedRoomId, OwnedUserId, RoomAliasId, RoomId, RoomVersionId, UserId,
@@ -19,6 +19,9 @@ use ruma::{
 use serde_json::{Map, Value, json};
 
 use super::{EventTemplate, Service, content, head::RoomHead};
+
+/// Create events tried before giving up on finding an unused room ID.
+const CREATE_ATTEMPTS: u64 = 64;
 
 impl Service {
     pub async fn create_room(&self, sender: &UserId, req: &Request) -> Result<OwnedRoomId> {
@@ -159,17 +162,28 @@ impl Service {
         &self,
         sender: &UserId,
         version: &RoomVersionId,
-        template: EventTemplate,
+        mut template: EventTemplate,
         public: bool,
         room_id: Option<OwnedRoomId>,
     ) -> Result<OwnedRoomId> {
         let rules = version.rules().expect("supported version");
-        // Before v12 the room ID is chosen here; since v12 it is the create event's hash.
-        let provisional = room_id.unwrap_or_else(|| RoomId::new_v1(&self.ctx.config.server_name));
-        let head = RoomHead::empty(provisional, version.clone(), rules);
-        let pdu = self.build_pdu(&head, sender, &template).await?;
-        let head = RoomHead { room_id: pdu.room_id.clone(), ..head };
-        self.persist_new_room(head, pdu, public).await
+        let first = now_millis();
+        for ts in first..first + CREATE_ATTEMPTS {
+            // Before v12 the room ID is chosen here; since v12 it is the create event's hash.
+            let provisional =
+                room_id.clone().unwrap_or_else(|| RoomId::new_v1(&self.ctx.config.server_name));
+            let head = RoomHead::empty(provisional, version.clone(), rules.clone());
+            template.origin_server_ts = Some(ts);
+            let pdu = self.build_pdu(&head, sender, &template).await?;
+            let head = RoomHead { room_id: pdu.room_id.clone(), ..head };
+            if let Some(created) = self.persist_new_room(head, pdu, public).await? {
+                return Ok(created);
+            }
+            // Since v12 a create event's only entropy is its millisecond timestamp: one user
+            // creating identical rooms at once hashes to one room ID. Like Synapse, try again a
+            // millisecond later, which gives another ID.
+        }
+        Err(Error::internal(format!("no free room ID after {CREATE_ATTEMPTS} attempts")))
     }
 }
 

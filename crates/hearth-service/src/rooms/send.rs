@@ -61,18 +61,19 @@ impl Service {
         })
     }
 
-    /// Persist the create event of a new room and make `head` the room's head.
+    /// Persist the create event of a new room and make `head` the room's head; `None` if a
+    /// room with that ID exists already (nothing is written then).
     pub(crate) async fn persist_new_room(
         &self,
         head: RoomHead,
         pdu: PduRef,
         public: bool,
-    ) -> Result<OwnedRoomId> {
+    ) -> Result<Option<OwnedRoomId>> {
         let room_id = head.room_id.clone();
         let slot = self.slot(&room_id);
         let mut guard = slot.lock().await;
         if guard.head.is_some() || self.ctx.storage.get_room(&room_id).await?.is_some() {
-            return Err(Error::internal(format!("room {room_id} already exists")));
+            return Ok(None);
         }
         let before = GroupedState { map: head.state.clone(), group: None, chain_len: 0 };
         let mut prepared = self.prepare_persist(&head, &pdu, before, None).await?;
@@ -83,7 +84,7 @@ impl Service {
         });
         self.commit_locked(&mut guard, prepared, &pdu).await?;
         self.versions.lock().insert(room_id.clone(), (head.version.clone(), head.rules.clone()));
-        Ok(room_id)
+        Ok(Some(room_id))
     }
 
     /// Queue a prepared event and wait for its commit while holding the room's lock.

@@ -102,6 +102,30 @@ async fn create_room_sets_up_state_in_spec_order() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn identical_rooms_created_at_once_get_distinct_ids() {
+    // Since v12 the room ID is the create event's hash: identical createRoom requests by one
+    // user in the same millisecond must still make distinct rooms.
+    let server = TestServer::start().await;
+    let alice = server.register("alice").await;
+    let body = json!({"preset": "private_chat"});
+    let rooms =
+        futures_util::future::join_all((0..40).map(|_| create_room(&alice, body.clone()))).await;
+    let distinct: std::collections::HashSet<&String> = rooms.iter().collect();
+    assert_eq!(distinct.len(), rooms.len(), "{rooms:?}");
+    let (status, joined) = alice.get("/_matrix/client/v3/joined_rooms").await;
+    assert_eq!(status, 200, "{joined}");
+    let joined: std::collections::HashSet<&str> =
+        joined["joined_rooms"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    assert!(rooms.iter().all(|r| joined.contains(r.as_str())), "{joined:?}");
+    for room in &rooms {
+        let path = format!("/_matrix/client/v3/rooms/{}/state/m.room.create/", enc(room));
+        let (status, create) = alice.get(&path).await;
+        assert_eq!(status, 200, "{create}");
+        assert_eq!(create["room_version"], "12");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn create_room_refuses_bad_input() {
     let server = TestServer::start().await;
     let alice = server.register("alice").await;
