@@ -3,7 +3,7 @@
 
 use std::future::Future;
 
-use hearth_core::{Error, Result};
+use hearth_core::Result;
 use hearth_storage::RoomRecord;
 use ruma::{
     OwnedDeviceId, OwnedEventId, OwnedRoomId, OwnedTransactionId, RoomId, UserId,
