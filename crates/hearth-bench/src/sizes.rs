@@ -31,9 +31,13 @@ pub struct Sizes {
     pub messages_events: usize,
     pub messages_page: usize,
     pub messages_passes: usize,
+    /// Filling the room stops after this (a slow server is measured on a smaller room).
+    pub messages_fill_cap: Duration,
 
     pub big_room_members: usize,
     pub big_room_join_concurrency: usize,
+    /// Joining stops after this much join time (the total is then projected from the rate).
+    pub big_room_join_cap: Duration,
     pub big_room_sends: usize,
 }
 
@@ -58,8 +62,10 @@ impl Sizes {
             messages_events: 10_000,
             messages_page: 100,
             messages_passes: 2,
+            messages_fill_cap: Duration::from_secs(150),
             big_room_members: 10_000,
             big_room_join_concurrency: 10,
+            big_room_join_cap: Duration::from_secs(180),
             big_room_sends: 100,
         }
     }
@@ -80,8 +86,10 @@ impl Sizes {
             messages_events: 300,
             messages_page: 50,
             messages_passes: 1,
+            messages_fill_cap: Duration::from_secs(30),
             big_room_members: 200,
             big_room_sends: 20,
+            big_room_join_cap: Duration::from_secs(30),
             ..Sizes::full()
         }
     }

@@ -8,7 +8,10 @@ mod messages;
 mod register;
 mod send;
 
-use std::{collections::BTreeMap, time::Duration};
+use std::{
+    collections::BTreeMap,
+    time::{Duration, Instant},
+};
 
 use serde_json::{Value, json};
 
@@ -90,7 +93,16 @@ impl Ctx {
 
     /// Register `n` users for `workload` (setup: as cheaply as the server allows).
     pub async fn users(&self, workload: &str, n: usize) -> Result<Vec<User>, Skip> {
-        setup_all("register", self.sizes.setup_concurrency, 0..n, |i| {
+        self.users_range(workload, 0..n).await
+    }
+
+    /// Register the users of `workload` with indices in `range`.
+    pub async fn users_range(
+        &self,
+        workload: &str,
+        range: std::ops::Range<usize>,
+    ) -> Result<Vec<User>, Skip> {
+        setup_all("register", self.sizes.setup_concurrency, range, |i| {
             let localpart = self.localpart(workload, i);
             async move { self.client.register_for_setup(&localpart, false).await }
         })
@@ -117,14 +129,28 @@ impl Ctx {
             .map(drop)
     }
 
-    /// Send `count` text messages to `room` (setup), rotating over `senders`.
-    pub async fn fill_room(&self, room: &str, senders: &[User], count: usize) -> Result<(), Skip> {
-        setup_all("send", self.sizes.setup_concurrency, 0..count, |i| {
-            let sender = &senders[i % senders.len()];
-            async move { self.send_text(sender, room, &format!("setup{i}"), i).await.map(drop) }
-        })
-        .await
-        .map(drop)
+    /// Send `count` text messages to `room` (setup), rotating over `senders`, stopping early
+    /// once `cap` has passed; returns how many were sent.
+    pub async fn fill_room(
+        &self,
+        room: &str,
+        senders: &[User],
+        count: usize,
+        cap: Duration,
+    ) -> Result<usize, Skip> {
+        const CHUNK: usize = 500;
+        let start = Instant::now();
+        let mut sent = 0;
+        while sent < count && start.elapsed() < cap {
+            let end = (sent + CHUNK).min(count);
+            setup_all("send", self.sizes.setup_concurrency, sent..end, |i| {
+                let sender = &senders[i % senders.len()];
+                async move { self.send_text(sender, room, &format!("setup{i}"), i).await }
+            })
+            .await?;
+            sent = end;
+        }
+        Ok(sent)
     }
 
     pub async fn send_text(&self, user: &User, room: &str, txn: &str, seq: usize) -> Res<String> {
