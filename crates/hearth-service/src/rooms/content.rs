@@ -44,7 +44,7 @@ pub(crate) fn validate(t: &EventTemplate) -> Result<()> {
         "m.room.avatar" => check::<RoomAvatarEventContent>(c),
         "m.room.canonical_alias" => check::<RoomCanonicalAliasEventContent>(c),
         "m.room.encryption" => check::<RoomEncryptionEventContent>(c),
-        "m.room.server_acl" => check::<RoomServerAclEventContent>(c),
+        "m.room.server_acl" => check::<RoomServerAclEventContent>(&lenient_acl(c)),
         "m.room.tombstone" => check::<RoomTombstoneEventContent>(c),
         "m.room.pinned_events" => check::<RoomPinnedEventsEventContent>(c),
         _ => Ok(()),
@@ -78,6 +78,18 @@ fn check<T: DeserializeOwned>(content: &serde_json::Value) -> Result<()> {
     serde_json::from_value::<T>(content.clone())
         .map(|_| ())
         .map_err(|e| Error::bad_json(format!("Invalid content: {e}")))
+}
+
+/// `allow_ip_literals` "defaults to `true` if missing or otherwise not a boolean" (spec:
+/// `m.room.server_acl`): Synapse accepts any value there, so only a boolean is checked.
+fn lenient_acl(content: &Value) -> Value {
+    let mut content = content.clone();
+    if let Some(obj) = content.as_object_mut()
+        && obj.get("allow_ip_literals").is_some_and(|v| !v.is_boolean())
+    {
+        obj.remove("allow_ip_literals");
+    }
+    content
 }
 
 /// Member events are keyed by a user ID.

@@ -331,6 +331,22 @@ async fn state_put_and_get() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_acl_with_a_non_boolean_allow_ip_literals() {
+    let server = TestServer::start().await;
+    let alice = server.register("alice").await;
+    let room = enc(&create_room(&alice, json!({})).await);
+    let path = format!("/_matrix/client/v3/rooms/{room}/state/m.room.server_acl");
+    // Not a boolean: it counts as `true` (spec), and Synapse stores it as sent.
+    let acl = json!({"allow": ["*"], "allow_ip_literals": "false", "deny": ["evil.com"]});
+    let (status, body) = alice.put(&path, acl.clone()).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(alice.get(&path).await.1, acl);
+    // The lists keep their schema.
+    let bad = alice.put(&path, json!({"allow": "*"})).await;
+    assert_error(&bad, 400, "M_BAD_JSON");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_rooms_and_events_and_oversized_events() {
     let server = TestServer::start().await;
     let alice = server.register("alice").await;
