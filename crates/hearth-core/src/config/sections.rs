@@ -118,11 +118,14 @@ pub struct UserDirectoryConfig {
 pub struct RoomsConfig {
     /// The room version new rooms get when the client does not ask for one.
     pub default_version: String,
+    /// Honour `org.matrix.self_destruct_after` (MSC2228, unstable; Synapse's
+    /// `enable_ephemeral_messages`, also off by default).
+    pub ephemeral_messages: bool,
 }
 
 impl Default for RoomsConfig {
     fn default() -> Self {
-        RoomsConfig { default_version: "12".to_owned() }
+        RoomsConfig { default_version: "12".to_owned(), ephemeral_messages: false }
     }
 }
 

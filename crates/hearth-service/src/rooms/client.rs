@@ -71,6 +71,10 @@ impl Service {
         {
             obj = redact(obj, &rules.redaction, Some(RedactedBecause::from_json(because)))
                 .unwrap_or(obj_fallback(pdu));
+        } else if self.self_destructed(pdu)
+            && let Some((_, rules)) = self.room_version(&pdu.room_id).await?
+        {
+            obj = redact(obj, &rules.redaction, None).unwrap_or(obj_fallback(pdu));
         }
         obj.insert("event_id".into(), CanonicalJsonValue::String(pdu.event_id.to_string()));
         Ok(serde_json::value::to_raw_value(&obj)?)
@@ -94,13 +98,9 @@ impl Service {
                 obj = redact(obj, &rules.redaction, Some(RedactedBecause::from_json(because)))
                     .unwrap_or(obj_fallback(pdu));
             }
-        } else if let Some(viewer) = viewer
-            && viewer.user != pdu.sender
-            && membership.as_deref() != Some("join")
-            && self.sender_erased(&pdu.sender).await?
+        } else if self.pruned_for(viewer, membership.as_deref(), pdu).await?
             && let Some((_, rules)) = self.room_version(&pdu.room_id).await?
         {
-            // An erased sender's event, for someone who was not in the room then.
             obj = redact(obj, &rules.redaction, None).unwrap_or(obj_fallback(pdu));
         }
         let mut out = Map::new();
@@ -141,6 +141,25 @@ impl Service {
         }
         out.insert("unsigned".into(), Value::Object(unsigned));
         Ok(Value::Object(out))
+    }
+
+    /// Served pruned without a redaction: a self-destructed message, or an erased sender's
+    /// event for someone who was not in the room when it was sent.
+    async fn pruned_for(
+        &self,
+        viewer: Option<Viewer<'_>>,
+        membership: Option<&str>,
+        pdu: &PduRef,
+    ) -> Result<bool> {
+        if self.self_destructed(pdu) {
+            return Ok(true);
+        }
+        Ok(match viewer {
+            Some(viewer) if viewer.user != pdu.sender && membership != Some("join") => {
+                self.sender_erased(&pdu.sender).await?
+            }
+            _ => false,
+        })
     }
 
     /// `unsigned.membership` (spec v1.11, MSC4115): the user's membership in the state after

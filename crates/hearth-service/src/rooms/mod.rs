@@ -10,6 +10,7 @@ mod client;
 mod content;
 mod create;
 mod dedup;
+mod ephemeral;
 mod erasure;
 mod events;
 mod head;

@@ -215,3 +215,44 @@ async fn unsigned_membership_is_the_viewers_after_each_event() {
         bob.get(&format!("/_matrix/client/v3/rooms/{room}/event/{}", enc(&before))).await;
     assert_eq!(event["unsigned"]["membership"], "leave");
 }
+
+/// MSC2228: `org.matrix.self_destruct_after` in the past has expired, in the future not yet.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn self_destructing_messages_are_pruned_once_expired() {
+    let server = TestServer::start_with(|c| c.rooms.ephemeral_messages = true).await;
+    let alice = server.register("alice").await;
+    let room = enc(&create_room(&alice, json!({})).await);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
+    let now = now.as_millis() as u64;
+    let message = |body: &str, after: Value| json!({"msgtype": "m.text", "body": body, "org.matrix.self_destruct_after": after});
+    let expired = send(&alice, &room, "1", message("gone", json!(now - 1))).await;
+    let later = send(&alice, &room, "2", message("later", json!(now + 3_600_000))).await;
+    let odd = send(&alice, &room, "3", message("odd", json!("soon"))).await;
+
+    let event = |id: &str| format!("/_matrix/client/v3/rooms/{room}/event/{}", enc(id));
+    let (status, gone) = alice.get(&event(&expired)).await;
+    assert_eq!(status, 200, "{gone}");
+    // Pruned for everyone, the sender too, and without a redaction event.
+    assert_eq!(gone["content"], json!({}), "{gone}");
+    assert!(gone["unsigned"].get("redacted_because").is_none(), "{gone}");
+    assert_eq!(alice.get(&event(&later)).await.1["content"]["body"], "later");
+    assert_eq!(alice.get(&event(&odd)).await.1["content"]["body"], "odd", "not a timestamp");
+    let (_, page) =
+        alice.get(&format!("/_matrix/client/v3/rooms/{room}/messages?dir=b&limit=3")).await;
+    let contents: Vec<&Value> =
+        page["chunk"].as_array().unwrap().iter().map(|e| &e["content"]).collect();
+    assert_eq!(contents[2], &json!({}), "{page}");
+    assert_eq!(contents[1]["body"], "later", "{page}");
+}
+
+/// Off by default, as in Synapse: the field is only content.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn self_destruct_is_ignored_when_not_enabled() {
+    let server = TestServer::start().await;
+    let alice = server.register("alice").await;
+    let room = enc(&create_room(&alice, json!({})).await);
+    let content = json!({"msgtype": "m.text", "body": "kept", "org.matrix.self_destruct_after": 1});
+    let id = send(&alice, &room, "1", content).await;
+    let (_, seen) = alice.get(&format!("/_matrix/client/v3/rooms/{room}/event/{}", enc(&id))).await;
+    assert_eq!(seen["content"]["body"], "kept", "{seen}");
+}
