@@ -256,3 +256,35 @@ async fn self_destruct_is_ignored_when_not_enabled() {
     let (_, seen) = alice.get(&format!("/_matrix/client/v3/rooms/{room}/event/{}", enc(&id))).await;
     assert_eq!(seen["content"]["body"], "kept", "{seen}");
 }
+
+/// As Synapse: an initial sync that holds the whole room gives the sync's position as
+/// `prev_batch`, so `/messages` backwards from it returns the room with an `end`; from that
+/// `end` there is nothing more, and no `end`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_from_an_unlimited_initial_sync_prev_batch() {
+    let server = TestServer::start().await;
+    let alice = server.register("alice").await;
+    let room_id = create_room(&alice, json!({"preset": "public_chat"})).await;
+    let room = enc(&room_id);
+    send(&alice, &room, "1", json!({"msgtype": "m.text", "body": "hello"})).await;
+    let (_, sync) = alice.get("/_matrix/client/v3/sync").await;
+    let timeline = &sync["rooms"]["join"][&room_id]["timeline"];
+    assert_eq!(timeline["limited"], false, "{timeline}");
+    let from = timeline["prev_batch"].as_str().unwrap();
+    let base = format!("/_matrix/client/v3/rooms/{room}/messages?dir=b");
+    let (status, page) = alice.get(&format!("{base}&from={from}")).await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(bodies(&page), ["hello"]);
+    let end = page["end"].as_str().expect("an end after events");
+    let (_, rest) = alice.get(&format!("{base}&from={end}")).await;
+    assert_eq!(rest["chunk"], json!([]), "{rest}");
+    assert!(rest.get("end").is_none(), "{rest}");
+
+    // Incremental syncs keep pointing before their first event.
+    let next = sync["next_batch"].as_str().unwrap();
+    send(&alice, &room, "2", json!({"msgtype": "m.text", "body": "again"})).await;
+    let (_, sync) = alice.get(&format!("/_matrix/client/v3/sync?since={next}")).await;
+    let from = sync["rooms"]["join"][&room_id]["timeline"]["prev_batch"].as_str().unwrap();
+    let (_, page) = alice.get(&format!("{base}&from={from}&limit=1")).await;
+    assert_eq!(bodies(&page), ["hello"]);
+}
