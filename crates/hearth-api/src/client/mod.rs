@@ -2,6 +2,7 @@
 
 mod account;
 mod account_data;
+mod admin;
 mod backup;
 mod capabilities;
 mod dehydrated_device;
@@ -75,4 +76,5 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(openid::routes())
         .merge(spaces::routes())
         .merge(search::routes())
+        .merge(admin::routes())
 }

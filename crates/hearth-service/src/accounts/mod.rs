@@ -3,6 +3,7 @@
 //! management").
 
 mod account;
+mod admin;
 mod devices;
 mod hooks;
 mod login;

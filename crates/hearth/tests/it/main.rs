@@ -5,6 +5,7 @@ mod common;
 
 mod account;
 mod account_data;
+mod admin;
 mod auth_rules;
 mod backup;
 mod cli;
