@@ -158,39 +158,42 @@ impl Service {
         if !self.enabled() {
             return Ok(Vec::new());
         }
-        let wanted: Vec<OwnedUserId> = match since {
+        let newly_shared: HashSet<&OwnedUserId> = newly_shared.iter().collect();
+        let mut wanted: Vec<OwnedUserId> = newly_shared.iter().map(|u| (*u).clone()).collect();
+        match since {
             None => {
-                let mut all = self.ctx.storage.users_sharing_a_room(user).await?;
-                all.push(user.to_owned());
-                all
+                wanted.extend(self.ctx.storage.users_sharing_a_room(user).await?);
+                wanted.push(user.to_owned());
             }
             Some(since) => {
                 let changed: Vec<OwnedUserId> = {
                     let users = self.users.lock();
-                    users
-                        .iter()
-                        .filter(|(_, e)| e.changed_at > since)
-                        .map(|(u, _)| u.clone())
-                        .collect()
+                    let changed = users.iter().filter(|(_, e)| e.changed_at > since);
+                    changed.map(|(u, _)| u.clone()).collect()
                 };
-                let mut wanted: Vec<OwnedUserId> = newly_shared.to_vec();
                 if !changed.is_empty() {
                     let sharing: HashSet<OwnedUserId> =
                         self.ctx.storage.users_sharing_a_room(user).await?.into_iter().collect();
                     wanted.extend(changed.into_iter().filter(|u| u == user || sharing.contains(u)));
                 }
-                wanted
             }
-        };
+        }
         let mut seen = HashSet::new();
-        let wanted: Vec<OwnedUserId> =
-            wanted.into_iter().filter(|u| seen.insert(u.clone())).collect();
+        wanted.retain(|u| seen.insert(u.clone()));
         self.load(&wanted).await?;
         let now = now_millis();
         let users = self.users.lock();
+        // Someone newly sharing a room is always told of, offline or not (Synapse); on an
+        // initial sync, others who are offline are left out.
+        let include = |u: &OwnedUserId, e: &Entry| {
+            newly_shared.contains(u)
+                || since.is_some()
+                || u == user
+                || (e.known() && e.state != PresenceState::Offline)
+        };
         Ok(wanted
             .iter()
-            .filter_map(|u| users.get(u).filter(|e| e.known()).map(|e| e.event(u, now)))
+            .filter_map(|u| users.get(u).filter(|e| include(u, e)).map(|e| e.event(u, now)))
             .collect())
     }
 

@@ -77,7 +77,7 @@ impl Service {
     /// Walk the timeline until `limit` events pass the filter and visibility; returns them,
     /// the position of the last row looked at, and whether the timeline ran out.
     #[allow(clippy::too_many_arguments)]
-    pub(crate) async fn scan(
+    async fn scan(
         &self,
         user: &UserId,
         room_id: &RoomId,

@@ -13,7 +13,7 @@ use super::{
     filter::{room_allowed, timeline_limit},
     response::{JoinedRoom, RoomState, Timeline},
     state::StateRequest,
-    timeline::TimelineSlice,
+    timeline::{SliceRequest, TimelineSlice},
 };
 use crate::rooms::PaginationToken;
 
@@ -39,7 +39,10 @@ impl Pass<'_> {
     /// `None` when an incremental sync has nothing new for the room.
     pub async fn joined_room(&self, plan: JoinedPlan) -> Result<Option<BuiltRoom>> {
         let room_id = &plan.room_id;
-        let timeline = self.timeline(room_id, plan.since, self.to_pos).await?;
+        let mut timeline = self.timeline(room_id, plan.since, self.to_pos).await?;
+        // A room new to the client: it has none of the history, so the timeline counts as
+        // limited (Synapse).
+        timeline.limited |= plan.newly_joined;
         let previous = match (plan.fresh, plan.since) {
             (false, Some(since)) => Some(self.state_at(room_id, since).await?),
             _ => None,
@@ -104,8 +107,17 @@ impl Pass<'_> {
                 prev_batch: PaginationToken(upto).to_string(),
             });
         }
-        let limit = timeline_limit(filter);
-        self.svc.timeline_slice(self.user, room_id, since, upto, limit, filter, &self.ignored).await
+        self.svc
+            .timeline_slice(SliceRequest {
+                user: self.user,
+                room_id,
+                since,
+                upto,
+                limit: timeline_limit(filter),
+                filter,
+                ignored: &self.ignored,
+            })
+            .await
     }
 
     /// Users the client begins sharing the room with: everyone in a newly joined room, else

@@ -41,7 +41,7 @@ use tokio::time::Instant;
 pub use counts::RoomCounts;
 pub use filter::DEFAULT_TIMELINE_LIMIT;
 pub use response::*;
-pub use timeline::TimelineSlice;
+pub use timeline::{SliceRequest, TimelineSlice};
 
 use crate::{Ctx, Services, ephemeral::EphemeralStream, stream_token::SyncToken};
 use pass::Pass;

@@ -67,9 +67,10 @@ impl Pass<'_> {
             device_one_time_keys_count: keys.one_time_key_counts,
             device_unused_fallback_key_types: keys.unused_fallback_key_types,
         };
-        let unchanged = self
-            .since
-            .is_some_and(|s| s.pos == self.to_pos && s.eph == self.to_eph && s.to_device == s.pos);
+        let unchanged = !self.full_state
+            && self.since.is_some_and(|s| {
+                s.pos == self.to_pos && s.eph == self.to_eph && s.to_device == s.pos
+            });
         if unchanged {
             response.next_batch = self.since.expect("checked").to_string();
             return Ok(response);
@@ -121,11 +122,14 @@ impl Pass<'_> {
                     let newly_left = since.is_some() && changed;
                     let wanted = room_filter.include_leave && (since.is_none() || self.full_state);
                     if newly_left || wanted {
+                        let fresh = !newly_left
+                            || self.full_state
+                            || self.joined_unseen(&m, since.unwrap_or(0)).await?;
                         plans.left.push(LeftPlan {
                             room_id: m.room_id.clone(),
                             since: since.filter(|_| newly_left),
                             left_at: m.stream_pos,
-                            fresh: !newly_left || self.full_state,
+                            fresh,
                             account_data: Vec::new(),
                         });
                     }
@@ -155,10 +159,28 @@ impl Pass<'_> {
 
     async fn was_joined(&self, room_id: &RoomId, pos: i64) -> Result<bool> {
         let state = self.state_at(room_id, pos).await?;
+        self.joined_in(&state.map).await
+    }
+
+    async fn joined_in(&self, state: &crate::rooms::StateMap) -> Result<bool> {
         let key = ("m.room.member".to_owned(), self.user.to_string());
-        let Some(id) = state.map.get(&key) else { return Ok(false) };
+        let Some(id) = state.get(&key) else { return Ok(false) };
         let pdu = self.services.rooms.pdu(id).await?;
         Ok(pdu.is_some_and(|p| p.content_value()["membership"] == "join"))
+    }
+
+    /// A room left since `since` that the client never saw joined: the user joined and left
+    /// in between, so the client needs the room's whole state (SyTest "joins and leaves a
+    /// room in the same batch").
+    async fn joined_unseen(&self, left: &MembershipRecord, since: i64) -> Result<bool> {
+        if self.was_joined(&left.room_id, since).await? {
+            return Ok(false);
+        }
+        let storage = &self.services.ctx.storage;
+        let before = storage.get_event(&left.event_id).await?.and_then(|e| e.state_group_before);
+        let Some(group) = before else { return Ok(false) };
+        let state = self.services.rooms.state_group(group).await?.map;
+        self.joined_in(&state).await
     }
 
     /// Receipts and room account data for every joined room; on an incremental sync, drop the
