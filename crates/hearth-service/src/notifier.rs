@@ -3,10 +3,11 @@
 //! A long-poll registers a [`Watch`] for its user and the rooms it follows, *then* looks for new
 //! data, and only if there is none waits on the watch. Anything committed after registration
 //! wakes it, so nothing is missed between the check and the wait. Only watches of the
-//! affected user or room are woken: no one wakes for another user's data.
+//! affected user or room are woken: no one wakes for another user's data. A watch also records
+//! what woke it ([`Watch::woken_by`]), so a long-poll can look again at just that.
 
 use std::{
-    collections::HashMap,
+    collections::{HashMap, HashSet},
     hash::Hash,
     sync::{
         Arc,
@@ -19,7 +20,24 @@ use parking_lot::Mutex;
 use ruma::{OwnedRoomId, OwnedUserId, RoomId, UserId};
 use tokio::sync::Notify;
 
-type Watchers = HashMap<u64, Arc<Notify>>;
+type Watchers = HashMap<u64, Arc<Waker>>;
+
+/// What wakes one watch, and what woke it.
+#[derive(Default)]
+struct Waker {
+    notify: Notify,
+    reasons: Mutex<WokenBy>,
+}
+
+/// Why a watch was woken since it was registered.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WokenBy {
+    /// Something for the user itself (account data, to-device, memberships, device lists...),
+    /// or the server stopping: look at everything again.
+    pub user: bool,
+    /// Rooms whose long-polls were woken (events, typing, receipts, presence).
+    pub rooms: HashSet<OwnedRoomId>,
+}
 
 #[derive(Default)]
 pub struct Notifier {
@@ -39,12 +57,14 @@ struct Inner {
 impl Notifier {
     /// Wake the long-polls of `user` (to-device messages, account data, device lists...).
     pub fn notify_user(&self, user: &UserId) {
-        wake(self.inner.lock().users.get(user));
+        wake(self.inner.lock().users.get(user), |r| r.user = true);
     }
 
     /// Wake every long-poll following `room` (a new event, typing, a receipt...).
     pub fn notify_room(&self, room: &RoomId) {
-        wake(self.inner.lock().rooms.get(room));
+        wake(self.inner.lock().rooms.get(room), |r| {
+            r.rooms.insert(room.to_owned());
+        });
     }
 
     /// The server is stopping: wake every watch, now and later.
@@ -52,7 +72,7 @@ impl Notifier {
         let mut inner = self.inner.lock();
         inner.shutting_down = true;
         for watchers in inner.users.values().chain(inner.rooms.values()) {
-            wake(Some(watchers));
+            wake(Some(watchers), |r| r.user = true);
         }
     }
 
@@ -63,31 +83,32 @@ impl Notifier {
     /// Register interest in `user` and `rooms`. Register before checking for data.
     pub fn watch(&self, user: &UserId, rooms: impl IntoIterator<Item = OwnedRoomId>) -> Watch {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let notify = Arc::new(Notify::new());
+        let waker = Arc::new(Waker::default());
         let rooms: Vec<OwnedRoomId> = rooms.into_iter().collect();
         {
             let mut inner = self.inner.lock();
-            inner.users.entry(user.to_owned()).or_default().insert(id, notify.clone());
+            inner.users.entry(user.to_owned()).or_default().insert(id, waker.clone());
             for room in &rooms {
-                inner.rooms.entry(room.clone()).or_default().insert(id, notify.clone());
+                inner.rooms.entry(room.clone()).or_default().insert(id, waker.clone());
             }
         }
-        Watch { id, notify, user: user.to_owned(), rooms, inner: self.inner.clone() }
+        Watch { id, waker, user: user.to_owned(), rooms, inner: self.inner.clone() }
     }
 }
 
-fn wake(watchers: Option<&Watchers>) {
-    for notify in watchers.into_iter().flat_map(|w| w.values()) {
+fn wake(watchers: Option<&Watchers>, reason: impl Fn(&mut WokenBy)) {
+    for waker in watchers.into_iter().flat_map(|w| w.values()) {
+        reason(&mut waker.reasons.lock());
         // `notify_one` stores a permit when the watch is not yet waiting, so a wake that
         // lands between registration and the wait is not lost.
-        notify.notify_one();
+        waker.notify.notify_one();
     }
 }
 
 /// A registered interest; deregisters when dropped.
 pub struct Watch {
     id: u64,
-    notify: Arc<Notify>,
+    waker: Arc<Waker>,
     user: OwnedUserId,
     rooms: Vec<OwnedRoomId>,
     inner: Arc<Mutex<Inner>>,
@@ -99,7 +120,14 @@ impl Watch {
         if self.inner.lock().shutting_down {
             return true;
         }
-        tokio::time::timeout(timeout, self.notify.notified()).await.is_ok()
+        tokio::time::timeout(timeout, self.waker.notify.notified()).await.is_ok()
+    }
+
+    /// What woke the watch so far (everything, once the server is stopping).
+    pub fn woken_by(&self) -> WokenBy {
+        let mut reasons = self.waker.reasons.lock().clone();
+        reasons.user |= self.inner.lock().shutting_down;
+        reasons
     }
 }
 
@@ -139,6 +167,9 @@ mod tests {
         assert!(!bob.wait(Duration::from_millis(20)).await);
         notifier.notify_user(user_id!("@bob:x"));
         assert!(bob.wait(Duration::from_secs(1)).await);
+        let rooms = [room_id!("!a:x").to_owned()].into_iter().collect();
+        assert_eq!(alice.woken_by(), WokenBy { user: false, rooms });
+        assert_eq!(bob.woken_by(), WokenBy { user: true, rooms: HashSet::new() });
     }
 
     #[tokio::test]

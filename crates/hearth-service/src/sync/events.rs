@@ -13,6 +13,9 @@ impl Pass<'_> {
     /// Stored events by ID in one read, parsed (from the cache when there), in the order
     /// given; missing ones are skipped.
     pub async fn load_events(&self, ids: Vec<OwnedEventId>) -> Result<Vec<(EventRecord, PduRef)>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
         let mut records = self.services.ctx.storage.get_events(ids.clone()).await?;
         let order: std::collections::HashMap<&OwnedEventId, usize> =
             ids.iter().enumerate().map(|(i, id)| (id, i)).collect();

@@ -33,6 +33,8 @@ pub struct JoinedPlan {
 pub struct BuiltRoom {
     pub room: JoinedRoom,
     pub new_members: Vec<OwnedUserId>,
+    /// The timeline has membership events, or a gap that may hide some.
+    pub members_changed: bool,
 }
 
 impl Pass<'_> {
@@ -89,7 +91,7 @@ impl Pass<'_> {
             unread_notifications: counts.room,
             unread_thread_notifications: counts.threads,
         };
-        Ok(Some(BuiltRoom { room, new_members }))
+        Ok(Some(BuiltRoom { room, new_members, members_changed }))
     }
 
     /// The room's timeline as the filter asks (nothing if it excludes the room).

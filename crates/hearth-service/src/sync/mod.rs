@@ -26,9 +26,13 @@ mod timeline;
 
 use std::{
     collections::HashSet,
+    num::NonZeroUsize,
     sync::{Arc, Weak},
     time::Duration,
 };
+
+use lru::LruCache;
+use parking_lot::Mutex;
 
 use hearth_core::{Error, Result};
 use ruma::{
@@ -46,11 +50,17 @@ pub use timeline::{SliceRequest, TimelineSlice};
 use crate::{Ctx, Services, ephemeral::EphemeralStream, stream_token::SyncToken};
 use pass::Pass;
 
+/// Stored filters kept parsed.
+const FILTER_CACHE: usize = 10_000;
+
+type FilterCache = Mutex<LruCache<(OwnedUserId, String), Arc<FilterDefinition>>>;
+
 pub struct Service {
     ctx: Arc<Ctx>,
     services: Weak<Services>,
     stream: Arc<EphemeralStream>,
     lazy: lazy::LazyCache,
+    filters: FilterCache,
 }
 
 /// One `GET /sync`.
@@ -72,7 +82,8 @@ impl Service {
         services: Weak<Services>,
         stream: Arc<EphemeralStream>,
     ) -> Self {
-        Service { ctx, services, stream, lazy: lazy::LazyCache::default() }
+        let filters = Mutex::new(LruCache::new(NonZeroUsize::new(FILTER_CACHE).expect("non-zero")));
+        Service { ctx, services, stream, lazy: lazy::LazyCache::default(), filters }
     }
 
     fn services(&self) -> Result<Arc<Services>> {
@@ -81,29 +92,33 @@ impl Service {
 
     pub async fn sync(&self, req: SyncRequest<'_>) -> Result<SyncResponse> {
         let services = self.services()?;
-        let since = req.since.map(SyncToken::parse).transpose()?;
+        let mut since = req.since.map(SyncToken::parse).transpose()?;
         let filter = match req.filter {
-            Some(filter) => services.filters.load(req.user, filter).await?,
-            None => FilterDefinition::default(),
+            Some(filter) => self.filter(&services, req.user, filter).await?,
+            None => Arc::new(FilterDefinition::default()),
         };
         let _syncing = services.presence.syncing(req.user, req.set_presence).await?;
         match since {
-            // Messages before the token reached the device: delete them (spec: "Server
-            // behaviour" of send-to-device).
-            Some(since) => {
-                services.e2ee.confirm_to_device(req.user, req.device, since.to_device).await?
-            }
+            Some(since) => self.confirm_to_device(&services, &req, since.to_device).await?,
             None => self.lazy.reset(req.user, req.device),
         }
         let ignored = self.ignored_users(req.user).await?;
         // `full_state` and initial syncs return at once (spec: `full_state`).
         let wait = if since.is_none() || req.full_state { Duration::ZERO } else { req.timeout };
         let deadline = Instant::now() + wait;
+        let mut focus = None;
         loop {
-            let joined =
-                self.ctx.storage.rooms_for_user(req.user, &[MembershipState::Join]).await?;
-            let watch = self.ctx.notifier.watch(req.user, joined.into_iter().map(|m| m.room_id));
-            let pass = self.pass(&services, &req, since, &filter, ignored.clone());
+            // Watch before looking, so nothing committed in between is missed; the
+            // memberships read for the watch serve the pass unless the stream moved.
+            let before = self.ctx.storage.current_stream_pos();
+            let memberships = self.ctx.storage.rooms_for_user(req.user, &[]).await?;
+            let joined = memberships.iter().filter(|m| m.membership == MembershipState::Join);
+            let watch = self.ctx.notifier.watch(req.user, joined.map(|m| m.room_id.clone()));
+            let mut pass = self.pass(&services, &req, since, &filter, ignored.clone());
+            if pass.to_pos == before {
+                pass.memberships = Some(memberships);
+            }
+            pass.focus = focus.take();
             let response = pass.run().await?;
             let now = Instant::now();
             if !response.is_empty() || now >= deadline || self.ctx.notifier.is_shutting_down() {
@@ -112,7 +127,47 @@ impl Service {
             if !watch.wait(deadline - now).await {
                 return Ok(response);
             }
+            // Nothing up to this pass's end concerned the client: look only past it, and
+            // only at the rooms that woke it when nothing woke it for the user itself.
+            since = Some(SyncToken::parse(&response.next_batch)?);
+            let woken = watch.woken_by();
+            focus = (!woken.user).then_some(woken.rooms);
         }
+    }
+
+    /// Messages before the token reached the device: delete them (spec: send-to-device
+    /// "Server behaviour"). Looked for first, so an ordinary sync writes nothing.
+    async fn confirm_to_device(
+        &self,
+        services: &Services,
+        req: &SyncRequest<'_>,
+        up_to: i64,
+    ) -> Result<()> {
+        let e2ee = &services.e2ee;
+        let pending = e2ee.to_device_messages(req.user, req.device, 0, up_to, 1).await?;
+        if !pending.events.is_empty() {
+            e2ee.confirm_to_device(req.user, req.device, up_to).await?;
+        }
+        Ok(())
+    }
+
+    /// A filter by ID or inline; stored filters never change, so they are kept parsed.
+    async fn filter(
+        &self,
+        services: &Services,
+        user: &UserId,
+        filter: &str,
+    ) -> Result<Arc<FilterDefinition>> {
+        if filter.trim_start().starts_with('{') {
+            return Ok(Arc::new(services.filters.load(user, filter).await?));
+        }
+        let key = (user.to_owned(), filter.to_owned());
+        if let Some(cached) = self.filters.lock().get(&key) {
+            return Ok(cached.clone());
+        }
+        let loaded = Arc::new(services.filters.load(user, filter).await?);
+        self.filters.lock().put(key, loaded.clone());
+        Ok(loaded)
     }
 
     /// A pass at the current point of the streams; a token from the future (another
@@ -144,6 +199,8 @@ impl Service {
             to_pos,
             to_eph,
             ignored,
+            memberships: None,
+            focus: None,
         }
     }
 

@@ -42,6 +42,19 @@ pub struct Pass<'a> {
     pub to_pos: i64,
     pub to_eph: u64,
     pub ignored: HashSet<OwnedUserId>,
+    /// The user's memberships, when already read at `to_pos`.
+    pub memberships: Option<Vec<MembershipRecord>>,
+    /// After a wake by these rooms only: nothing else can have changed since `since`.
+    pub focus: Option<HashSet<OwnedRoomId>>,
+}
+
+/// Membership news from the rooms built.
+#[derive(Default)]
+struct Members {
+    /// Users the client begins sharing a room with.
+    new: Vec<OwnedUserId>,
+    /// Some timeline had membership events (or a gap that may hide some).
+    changed: bool,
 }
 
 /// What goes in each room section.
@@ -75,15 +88,27 @@ impl Pass<'_> {
             response.next_batch = self.since.expect("checked").to_string();
             return Ok(response);
         }
-        let (global, mut by_room) = self.account_data().await?;
+        // Focused on rooms, nothing for the user itself changed: what it would have
+        // changed (account data, to-device, memberships, key uploads) wakes the user.
+        let focused = self.focus.is_some();
+        let (global, mut by_room) = match focused {
+            true => Default::default(),
+            false => self.account_data().await?,
+        };
         response.account_data = global.into();
         let plans = self.plan(&mut by_room).await?;
-        let mut new_members = Vec::new();
-        self.build_rooms(plans, &mut response.rooms, &mut new_members).await?;
-        response.presence = self.presence(&new_members).await?.into();
-        let to_device = self.to_device().await?;
+        let mut members = Members::default();
+        self.build_rooms(plans, &mut response.rooms, &mut members).await?;
+        response.presence = self.presence(&members.new).await?.into();
+        let to_device = match focused {
+            true => (Vec::new(), self.to_pos),
+            false => self.to_device().await?,
+        };
         response.to_device = to_device.0.into();
-        if let Some(since) = self.since {
+        // Others joining or leaving shared rooms change device lists too.
+        if let Some(since) = self.since
+            && (!focused || members.changed)
+        {
             response.device_lists =
                 e2ee.device_list_changes(self.user, since.pos, self.to_pos).await?;
         }
@@ -101,10 +126,15 @@ impl Pass<'_> {
         let room_filter = &self.filter.room;
         let since = self.since.map(|s| s.pos);
         let mut plans = Plans::default();
-        let memberships = storage.rooms_for_user(self.user, &[]).await?;
+        let memberships = match &self.memberships {
+            Some(known) => known.clone(),
+            None => storage.rooms_for_user(self.user, &[]).await?,
+        };
         for m in memberships {
             // Changed after this pass's snapshot: the next sync tells.
+            let unfocused = self.focus.as_ref().is_some_and(|rooms| !rooms.contains(&m.room_id));
             if m.stream_pos > self.to_pos
+                || unfocused
                 || !room_allowed(&room_filter.rooms, &room_filter.not_rooms, &m.room_id)
             {
                 continue;
@@ -201,8 +231,13 @@ impl Pass<'_> {
             )
         };
         let mut receipts: HashMap<OwnedRoomId, Vec<ReceiptRecord>> = HashMap::new();
-        let mut found = storage.room_receipts(fresh.clone(), 0, self.to_pos).await?;
-        found.extend(storage.room_receipts(known.clone(), since, self.to_pos).await?);
+        let mut found = Vec::new();
+        if !fresh.is_empty() {
+            found.extend(storage.room_receipts(fresh.clone(), 0, self.to_pos).await?);
+        }
+        if !known.is_empty() {
+            found.extend(storage.room_receipts(known.clone(), since, self.to_pos).await?);
+        }
         for r in found {
             receipts.entry(r.room_id.clone()).or_default().push(r);
         }
@@ -216,13 +251,12 @@ impl Pass<'_> {
                 }
             }
         }
-        let with_events: HashSet<OwnedRoomId> = storage
-            .latest_room_positions(known, self.to_pos)
-            .await?
-            .into_iter()
-            .filter(|(_, pos)| *pos > since)
-            .map(|(room, _)| room)
-            .collect();
+        let latest = match known.is_empty() {
+            true => Vec::new(),
+            false => storage.latest_room_positions(known, self.to_pos).await?,
+        };
+        let with_events: HashSet<OwnedRoomId> =
+            latest.into_iter().filter(|(_, pos)| *pos > since).map(|(room, _)| room).collect();
         let eph = self.since.map(|s| s.eph).unwrap_or(0);
         for plan in &mut plans.joined {
             plan.receipts = receipts.remove(&plan.room_id).unwrap_or_default();
@@ -245,7 +279,7 @@ impl Pass<'_> {
         &self,
         plans: Plans,
         rooms: &mut Rooms,
-        new_members: &mut Vec<OwnedUserId>,
+        members: &mut Members,
     ) -> Result<()> {
         let built: Vec<_> = stream::iter(plans.joined)
             .map(|plan| async move {
@@ -257,7 +291,8 @@ impl Pass<'_> {
             .await?;
         for (room_id, room) in built {
             if let Some(room) = room {
-                new_members.extend(room.new_members);
+                members.new.extend(room.new_members);
+                members.changed |= room.members_changed;
                 rooms.join.insert(room_id, room.room);
             }
         }

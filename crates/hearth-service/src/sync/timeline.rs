@@ -65,7 +65,9 @@ impl Service {
     ) -> Result<(Vec<(EventRecord, PduRef)>, bool)> {
         let services = self.services()?;
         let (storage, rooms) = (&services.ctx.storage, &services.rooms);
-        let batch = want.max(20);
+        // Rows per read: enough for the usual case, growing when a filter or history
+        // visibility hides most of them.
+        let mut batch = want.max(20);
         let mut out = Vec::new();
         let mut cursor = req.upto;
         let mut scanned = 0;
@@ -110,6 +112,7 @@ impl Service {
             if exhausted || scanned >= MAX_SCAN {
                 return Ok((out, exhausted));
             }
+            batch = (batch * 2).min(1_000);
         }
     }
 }
