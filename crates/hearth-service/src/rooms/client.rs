@@ -43,21 +43,6 @@ impl Service {
         Ok(serde_json::value::to_raw_value(&value)?)
     }
 
-    /// The event as `/sync` lists it: the client format without `room_id` (spec:
-    /// `ClientEventWithoutRoomID`).
-    pub(crate) async fn sync_event(
-        &self,
-        record: &EventRecord,
-        pdu: &PduRef,
-        viewer: Viewer<'_>,
-    ) -> Result<Box<RawValue>> {
-        let mut value = self.client_value(record, pdu, Some(viewer), true).await?;
-        if let Some(obj) = value.as_object_mut() {
-            obj.remove("room_id");
-        }
-        Ok(serde_json::value::to_raw_value(&value)?)
-    }
-
     /// The event in federation format (a filter's `event_format`): the PDU as servers
     /// exchange it, redacted if a valid redaction exists, with its `event_id`.
     pub(crate) async fn federation_event(
@@ -80,7 +65,7 @@ impl Service {
         Ok(serde_json::value::to_raw_value(&obj)?)
     }
 
-    async fn client_value(
+    pub(crate) async fn client_value(
         &self,
         record: &EventRecord,
         pdu: &PduRef,

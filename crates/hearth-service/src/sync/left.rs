@@ -42,7 +42,7 @@ impl Pass<'_> {
             .await?;
         Ok(LeftRoom {
             timeline: Timeline {
-                events: self.render_all(&timeline.events).await?,
+                events: self.render_timeline(&timeline.events, timeline.limited).await?,
                 limited: timeline.limited,
                 prev_batch: Some(timeline.prev_batch),
             },

@@ -18,6 +18,7 @@ mod joined;
 mod lazy;
 mod left;
 mod pass;
+mod render;
 mod response;
 mod state;
 mod stripped;
@@ -61,6 +62,7 @@ pub struct Service {
     stream: Arc<EphemeralStream>,
     lazy: lazy::LazyCache,
     filters: FilterCache,
+    rendered: render::RenderCache,
 }
 
 /// One `GET /sync`.
@@ -83,7 +85,8 @@ impl Service {
         stream: Arc<EphemeralStream>,
     ) -> Self {
         let filters = Mutex::new(LruCache::new(NonZeroUsize::new(FILTER_CACHE).expect("non-zero")));
-        Service { ctx, services, stream, lazy: lazy::LazyCache::default(), filters }
+        let lazy = lazy::LazyCache::default();
+        Service { ctx, services, stream, lazy, filters, rendered: Default::default() }
     }
 
     fn services(&self) -> Result<Arc<Services>> {
@@ -201,6 +204,7 @@ impl Service {
             ignored,
             memberships: None,
             focus: None,
+            memberships_at: Default::default(),
         }
     }
 

@@ -46,6 +46,8 @@ pub struct Pass<'a> {
     pub memberships: Option<Vec<MembershipRecord>>,
     /// After a wake by these rooms only: nothing else can have changed since `since`.
     pub focus: Option<HashSet<OwnedRoomId>>,
+    /// The user's membership after each state group met while rendering.
+    pub memberships_at: parking_lot::Mutex<HashMap<i64, String>>,
 }
 
 /// Membership news from the rooms built.

@@ -54,7 +54,7 @@ impl Pass<'_> {
             out.push(serde_json::value::to_raw_value(&stripped)?);
         }
         let (record, pdu) = self.services.rooms.loaded(record).await?;
-        out.push(self.render(&record, &pdu).await?);
+        out.extend(self.render_all(&[(record, pdu)]).await?);
         Ok(out)
     }
 }

@@ -152,3 +152,41 @@ async fn bad_old_and_future_tokens() {
         "M_BAD_JSON",
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redactions_memberships_and_bundled_aggregations() {
+    let server = TestServer::start().await;
+    let alice = server.register("alice").await;
+    let bob = server.register("bob").await;
+    let room = public_room(&alice).await;
+    join(&bob, &room).await;
+    let first = say(&alice, &room, "m1", "soon gone").await;
+    let body = initial(&alice).await;
+    let event = timeline(&body, &room).into_iter().find(|e| e["event_id"] == first).unwrap();
+    assert_eq!(event["content"]["body"], "soon gone");
+    assert_eq!(event["unsigned"]["membership"], "join", "MSC4115: {event}");
+    assert!(event["unsigned"]["age"].is_u64());
+
+    // Redacted after it was first served: served redacted from then on.
+    let path = format!("/_matrix/client/v3/rooms/{}/redact/{}/r1", enc(&room), enc(&first));
+    assert_eq!(alice.put(&path, json!({"reason": "oops"})).await.0, 200);
+    let body = initial(&alice).await;
+    let event = timeline(&body, &room).into_iter().find(|e| e["event_id"] == first).unwrap();
+    assert_eq!(event["content"], json!({}), "{event}");
+    assert_eq!(event["unsigned"]["redacted_because"]["content"]["reason"], "oops");
+
+    // A thread root whose reply is not in the limited timeline carries the thread summary.
+    for i in 0..3 {
+        say(&alice, &room, &format!("f{i}"), "filler").await;
+    }
+    let root = say(&alice, &room, "root", "thread root").await;
+    let reply = json!({"msgtype": "m.text", "body": "in thread",
+        "m.relates_to": {"rel_type": "m.thread", "event_id": root}});
+    crate::rooms::send(&bob, &enc(&room), "reply", reply).await;
+    let filter = json!({"room": {"timeline": {"limit": 1, "not_senders": [bob.user_id]}}});
+    let body = filtered(&alice, filter).await;
+    let events = timeline(&body, &room);
+    assert_eq!(events[0]["event_id"], root, "{body}");
+    assert_eq!(joined(&body, &room)["timeline"]["limited"], true);
+    assert_eq!(events[0]["unsigned"]["m.relations"]["m.thread"]["count"], 1, "{}", events[0]);
+}
