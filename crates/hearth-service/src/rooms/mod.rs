@@ -59,8 +59,9 @@ use crate::{Ctx, Services, ratelimit::RateLimiter, server_keys};
 
 /// Parsed events kept in memory (auth events, recent timeline).
 const EVENT_CACHE: usize = 20_000;
-/// Resolved state groups kept in memory; they share structure, so this is cheap.
-const GROUP_CACHE: usize = 2_000;
+/// Resolved state groups kept in memory; they share structure, so this is cheap. Enough for
+/// an initial sync of a few thousand rooms to find each room's groups here.
+const GROUP_CACHE: usize = 10_000;
 
 pub struct Service {
     ctx: Arc<Ctx>,

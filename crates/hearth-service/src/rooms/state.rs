@@ -36,18 +36,24 @@ impl Service {
             .iter()
             .enumerate()
             .find_map(|(i, g)| self.groups.lock().get(&g.id).map(|c| (i, c.clone())));
+        let from_scratch = cached_base.is_none();
         let (mut map, upper) = match cached_base {
             Some((i, base)) => (base.map, i),
             None => (StateMap::new(), chain.len()),
         };
-        for record in chain[..upper].iter().rev() {
+        for (i, record) in chain[..upper].iter().enumerate().rev() {
             for (key, id) in &record.entries {
                 match id {
                     Some(id) => map.insert(key.clone(), id.clone()),
                     None => map.remove(key),
                 };
             }
-            self.cache_group(record.id, map.clone(), record.chain_len);
+            // Keep the group asked for and, when rebuilt from scratch, its snapshot; not every
+            // delta between them: a sync over hundreds of rooms would push out the groups it
+            // needs with ones it does not.
+            if i == 0 || (from_scratch && i == upper - 1) {
+                self.cache_group(record.id, map.clone(), record.chain_len);
+            }
         }
         let chain_len = chain.first().map(|g| g.chain_len).unwrap_or(0);
         Ok(CachedGroup { map, chain_len })

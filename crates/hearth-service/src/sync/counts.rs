@@ -27,14 +27,33 @@ impl Service {
         up_to: i64,
     ) -> Result<RoomCounts> {
         let counts = self.services()?.push.room_counts(user, room_id, up_to).await?;
-        let unread = |c: crate::push::Counts| UnreadCounts {
-            highlight_count: c.highlights,
-            notification_count: c.notifications,
-        };
-        if !threads {
-            return Ok(RoomCounts { room: unread(counts.total()), threads: BTreeMap::new() });
-        }
-        let threads = counts.threads.into_iter().map(|(root, c)| (root, unread(c))).collect();
-        Ok(RoomCounts { room: unread(counts.main), threads })
+        Ok(to_room_counts(counts, threads))
     }
+}
+
+impl super::Pass<'_> {
+    /// A room's counts in this sync, from one query for all the user's rooms.
+    pub async fn room_unread_counts(&self, room_id: &RoomId, threads: bool) -> Result<RoomCounts> {
+        let all = self
+            .unread
+            .get_or_try_init(|| async {
+                let push = &self.services.push;
+                push.all_room_counts(self.user, self.to_pos).await
+            })
+            .await?;
+        let Some(counts) = all.get(room_id) else { return Ok(RoomCounts::default()) };
+        Ok(to_room_counts(counts.clone(), threads))
+    }
+}
+
+fn unread(c: crate::push::Counts) -> UnreadCounts {
+    UnreadCounts { highlight_count: c.highlights, notification_count: c.notifications }
+}
+
+fn to_room_counts(counts: crate::push::RoomCounts, threads: bool) -> RoomCounts {
+    if !threads {
+        return RoomCounts { room: unread(counts.total()), threads: BTreeMap::new() };
+    }
+    let threads = counts.threads.into_iter().map(|(root, c)| (root, unread(c))).collect();
+    RoomCounts { room: unread(counts.main), threads }
 }

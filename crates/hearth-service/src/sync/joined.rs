@@ -76,7 +76,7 @@ impl Pass<'_> {
             return Ok(None);
         }
         let threads = self.filter.room.timeline.unread_thread_notifications;
-        let counts = self.svc.unread_counts(self.user, room_id, threads, self.to_pos).await?;
+        let counts = self.room_unread_counts(room_id, threads).await?;
         let new_members = self.new_members(&plan, &timeline).await?;
         let room = JoinedRoom {
             summary,

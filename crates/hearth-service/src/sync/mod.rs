@@ -205,6 +205,7 @@ impl Service {
             memberships: None,
             focus: None,
             memberships_at: Default::default(),
+            unread: Default::default(),
         }
     }
 

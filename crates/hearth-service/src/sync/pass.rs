@@ -48,6 +48,8 @@ pub struct Pass<'a> {
     pub focus: Option<HashSet<OwnedRoomId>>,
     /// The user's membership after each state group met while rendering.
     pub memberships_at: parking_lot::Mutex<HashMap<i64, String>>,
+    /// Notification counts of all the user's rooms, read once when first needed.
+    pub unread: tokio::sync::OnceCell<HashMap<OwnedRoomId, crate::push::RoomCounts>>,
 }
 
 /// Membership news from the rooms built.
