@@ -16,7 +16,7 @@ use serde_json::{json, value::RawValue};
 use super::{
     Chunk, InitialSync, RoomSnapshot, Service, v1_account_data, v1_presence, with_room_id,
 };
-use crate::{receipts::receipt_event, stream_token::SyncToken};
+use crate::{receipts::receipt_event, stream_token::SyncToken, sync::SliceRequest};
 
 /// Messages per room when the client gives no `limit` (Synapse's default).
 const DEFAULT_MESSAGES: usize = 10;
@@ -178,7 +178,15 @@ impl Service {
         let filter = RoomEventFilter::default();
         let slice = services
             .sync
-            .timeline_slice(user, room_id, None, upto, limit, &filter, &HashSet::new())
+            .timeline_slice(SliceRequest {
+                user,
+                room_id,
+                since: None,
+                upto,
+                limit,
+                filter: &filter,
+                ignored: &HashSet::new(),
+            })
             .await?;
         Ok(Chunk {
             chunk: self.render(user, &slice.events).await?,
