@@ -188,8 +188,11 @@ impl Service {
                 ignored: &HashSet::new(),
             })
             .await?;
+        // Sync keeps hidden state events of the current state in timelines; a snapshot for
+        // someone who may be only peeking shows what they may read and nothing more.
+        let events = services.rooms.filter_visible(user, room_id, slice.events).await?;
         Ok(Chunk {
-            chunk: self.render(user, &slice.events).await?,
+            chunk: self.render(user, &events).await?,
             start: slice.prev_batch,
             end: end.to_string(),
         })
