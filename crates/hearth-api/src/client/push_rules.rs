@@ -1,19 +1,25 @@
 //! Push rules (spec: client-server-api "Push Rules: API").
 
+use std::net::IpAddr;
+
 use axum::{
     Router,
-    extract::State,
+    extract::{Path, Request, State},
     response::{IntoResponse, Response},
-    routing::{any, put},
+    routing::{any, get, put},
 };
 use hearth_core::Error;
 use http::StatusCode;
 use ruma::api::client::push::{
-    delete_pushrule, get_pushrule, get_pushrule_actions, get_pushrule_enabled, get_pushrules_all,
-    get_pushrules_global_scope, set_pushrule, set_pushrule_actions, set_pushrule_enabled,
+    RuleKind, delete_pushrule, get_pushrule, get_pushrule_actions, get_pushrule_enabled,
+    get_pushrules_all, get_pushrules_global_scope, set_pushrule, set_pushrule_actions,
+    set_pushrule_enabled,
 };
 
-use crate::{ApiError, AppState, RouterExt, Ruma, RumaResponse};
+use crate::{
+    ApiError, AppState, RouterExt, Ruma, RumaResponse, middleware::ClientIp,
+    ruma_wrapper::extract_access_token,
+};
 
 pub(crate) fn routes() -> Router<AppState> {
     let mut router = Router::new()
@@ -32,7 +38,11 @@ pub(crate) fn routes() -> Router<AppState> {
         let base = format!("/_matrix/client/{version}/pushrules/");
         router = router
             .route(&format!("{base}{{*rest}}"), any(malformed))
-            .route(&base, put(malformed).post(malformed).delete(malformed));
+            .route(&base, put(malformed).post(malformed).delete(malformed))
+            .route(
+                &format!("{base}global/{{kind}}/"),
+                get(rules_of_kind).put(malformed).post(malformed).delete(malformed),
+            );
     }
     router
 }
@@ -40,6 +50,22 @@ pub(crate) fn routes() -> Router<AppState> {
 async fn malformed() -> Response {
     ApiError(Error::unrecognized(StatusCode::BAD_REQUEST, "Malformed push rule path"))
         .into_response()
+}
+
+/// `GET /pushrules/global/{kind}/`: Synapse lists the rules of one kind; ruma has no type for
+/// it, so the caller is authenticated here.
+async fn rules_of_kind(
+    State(services): State<AppState>,
+    Path(kind): Path<String>,
+    req: Request,
+) -> Result<Response, ApiError> {
+    let (parts, _) = req.into_parts();
+    let token = extract_access_token(&parts).ok_or_else(Error::missing_token)?;
+    let ip = parts.extensions.get::<ClientIp>().map_or(IpAddr::from([0; 4]), |c| c.0);
+    let session = services.accounts.authenticate(&token, ip).await?;
+    let rules = services.push.rules_of_kind(&session, &RuleKind::from(kind)).await?;
+    let body = serde_json::to_vec(&rules).map_err(Error::internal)?;
+    Ok(([(http::header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 async fn get_all(

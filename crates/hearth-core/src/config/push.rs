@@ -1,5 +1,7 @@
 //! `[push]`: delivery of notifications to push gateways.
 
+use std::path::PathBuf;
+
 use ipnet::IpNet;
 use serde::Deserialize;
 
@@ -12,6 +14,9 @@ pub struct PushConfig {
     pub ip_range_whitelist: Vec<IpNet>,
     /// Gateway addresses never reached, on top of the built-in deny list.
     pub ip_range_blacklist: Vec<IpNet>,
+    /// Certificate authorities (PEM files) trusted for HTTPS gateways besides the usual roots,
+    /// e.g. a private gateway's CA.
+    pub tls_extra_ca_files: Vec<PathBuf>,
     /// Time allowed for one request to a push gateway, in seconds.
     pub request_timeout_secs: u64,
     /// Wait before the first retry of a failed delivery, in milliseconds; doubles each time.
@@ -30,6 +35,7 @@ impl Default for PushConfig {
             include_content: true,
             ip_range_whitelist: Vec::new(),
             ip_range_blacklist: Vec::new(),
+            tls_extra_ca_files: Vec::new(),
             request_timeout_secs: 10,
             retry_initial_ms: 1000,
             retry_max_ms: 3600 * 1000,
@@ -48,6 +54,11 @@ impl PushConfig {
         }
         if self.retry_initial_ms == 0 {
             return key("retry_initial_ms", "must be above 0");
+        }
+        for file in &self.tls_extra_ca_files {
+            if !file.is_file() {
+                return key("tls_extra_ca_files", &format!("{} is not a file", file.display()));
+            }
         }
         if self.retry_max_ms < self.retry_initial_ms {
             return key("retry_max_ms", "must be at least retry_initial_ms");
@@ -74,6 +85,7 @@ mod tests {
         assert_eq!(push.give_up_after_secs, defaults.give_up_after_secs);
         assert_eq!(push.group_unread_count_by_room, defaults.group_unread_count_by_room);
         assert!(push.ip_range_whitelist.is_empty() && push.ip_range_blacklist.is_empty());
+        assert!(push.tls_extra_ca_files.is_empty());
     }
 
     #[test]
@@ -82,5 +94,8 @@ mod tests {
         assert!(config.validate().unwrap_err().contains("push.retry_max_ms"));
         let config = PushConfig { request_timeout_secs: 0, ..Default::default() };
         assert!(config.validate().unwrap_err().contains("push.request_timeout_secs"));
+        let missing = PathBuf::from("/nonexistent/ca.pem");
+        let config = PushConfig { tls_extra_ca_files: vec![missing], ..Default::default() };
+        assert!(config.validate().unwrap_err().contains("push.tls_extra_ca_files"));
     }
 }

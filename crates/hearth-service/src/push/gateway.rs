@@ -24,7 +24,17 @@ impl Gateway {
     pub fn new(config: &PushConfig) -> Result<Gateway> {
         let policy =
             Arc::new(IpPolicy::new(&config.ip_range_blacklist, &config.ip_range_whitelist));
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder();
+        for file in &config.tls_extra_ca_files {
+            let bad = |e: &dyn std::fmt::Display| {
+                Error::internal(format!("push.tls_extra_ca_files: {}: {e}", file.display()))
+            };
+            let pem = std::fs::read(file).map_err(|e| bad(&e))?;
+            for cert in reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| bad(&e))? {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        let client = builder
             .dns_resolver(Arc::new(GuardedResolver(policy.clone())))
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()

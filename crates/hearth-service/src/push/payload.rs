@@ -73,11 +73,11 @@ impl Service {
         notification.sender = Some(pdu.sender.clone());
         let sender = storage.membership(room_id, &pdu.sender).await?;
         notification.sender_display_name = sender.and_then(|m| m.display_name);
-        notification.room_name = self.state_string(room_id, "m.room.name", "name").await?;
-        notification.room_alias = self
-            .state_string(room_id, "m.room.canonical_alias", "alias")
-            .await?
-            .and_then(|a| a.try_into().ok());
+        let alias = self.state_string(room_id, "m.room.canonical_alias", "alias").await?;
+        // A room without a name is called by its alias (Synapse).
+        let name = self.state_string(room_id, "m.room.name", "name").await?;
+        notification.room_name = name.or_else(|| alias.clone());
+        notification.room_alias = alias.and_then(|a| a.try_into().ok());
         if self.ctx.config.push.include_content {
             notification.content = Some(serde_json::value::to_raw_value(&content)?);
         }

@@ -55,6 +55,22 @@ impl Service {
         Ok((*self.ruleset(&session.user_id).await?).clone())
     }
 
+    /// `GET /pushrules/global/{kind}/`: the rules of one kind, in priority order (Synapse; the
+    /// spec has no such endpoint).
+    pub async fn rules_of_kind(&self, session: &Session, kind: &RuleKind) -> Result<Vec<PushRule>> {
+        session.forbid_guest()?;
+        known_kind(kind)?;
+        let rules = self.ruleset(&session.user_id).await?;
+        let rules = rules.as_ref().clone();
+        Ok(match kind {
+            RuleKind::Override => rules.override_.into_iter().map(Into::into).collect(),
+            RuleKind::Underride => rules.underride.into_iter().map(Into::into).collect(),
+            RuleKind::Sender => rules.sender.into_iter().map(Into::into).collect(),
+            RuleKind::Room => rules.room.into_iter().map(Into::into).collect(),
+            _ => rules.content.into_iter().map(Into::into).collect(),
+        })
+    }
+
     /// `GET /pushrules/global/{kind}/{ruleId}`.
     pub async fn rule(
         &self,

@@ -108,9 +108,12 @@ async fn full_invites_and_rejected_pushkeys() {
     let alice = server.register("alice").await;
     let bob = server.register("bob").await;
     set_pusher(&alice, "good", &gateway.url(), None).await;
-    let room = crate::rooms::create_room(&bob, json!({"invite": [alice.user_id]})).await;
+    let body = json!({"invite": [alice.user_id], "room_alias_name": "hall"});
+    let room = crate::rooms::create_room(&bob, body).await;
     let invite = gateway.next_event().await;
     assert_eq!(invite["type"], "m.room.member");
+    assert_eq!(invite["room_alias"], "#hall:localhost");
+    assert_eq!(invite["room_name"], "#hall:localhost", "no name: called by its alias");
     assert_eq!(invite["membership"], "invite");
     assert_eq!(invite["user_is_target"], true);
     assert_eq!(invite["sender"], bob.user_id);

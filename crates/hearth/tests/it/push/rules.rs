@@ -67,6 +67,12 @@ async fn rules_are_placed_with_before_and_after() {
     assert_eq!(put_content_rule(&alice, "d", "?before=b").await.0, 200);
     let (_, rules) = alice.get(&format!("{RULES}/")).await;
     assert_eq!(ids(&rules, "content"), ["d", "b", "a", "c"]);
+    // Synapse also lists one kind.
+    let (status, content) = alice.get(&format!("{RULES}/global/content/")).await;
+    assert_eq!(status, 200, "{content}");
+    assert_eq!(content, rules["global"]["content"]);
+    let (_, senders) = alice.get(&format!("{RULES}/global/sender/")).await;
+    assert_eq!(senders, json!([]));
     // Replacing keeps the place and takes the new pattern.
     let body = json!({"pattern": "cake*lie", "actions": ["notify"]});
     assert_eq!(alice.put(&format!("{RULES}/global/content/a"), body).await.0, 200);
