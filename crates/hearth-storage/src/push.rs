@@ -34,6 +34,8 @@ pub struct NewNotification {
     /// The push rule's actions, as JSON.
     pub actions: String,
     pub ts: i64,
+    /// Queue a delivery to each of the user's HTTP pushers.
+    pub push: bool,
 }
 
 /// Notifications of `user` in `room` at or before `up_to` become read.
@@ -125,6 +127,9 @@ pub trait PushStore {
     /// number of deliveries queued.
     async fn store_evaluation(&self, batch: EvaluatedBatch) -> Result<usize>;
 
+    /// Whether the user has unread notifications in the room.
+    async fn has_unread_notifications(&self, user_id: &UserId, room_id: &RoomId) -> Result<bool>;
+
     /// Mark notifications read; returns how many became read.
     async fn mark_notifications_read(&self, mark: ReadMark) -> Result<usize>;
 
@@ -147,6 +152,9 @@ pub trait PushStore {
     ) -> Result<Vec<NotificationRecord>>;
 
     async fn pushers(&self, user_id: &UserId) -> Result<Vec<PusherRecord>>;
+
+    /// Every user with an HTTP pusher.
+    async fn users_with_pushers(&self) -> Result<Vec<OwnedUserId>>;
 
     /// Create or update the user's pusher with this app ID and pushkey. Unless `append`, the
     /// pushers of other users with the same app ID and pushkey are deleted.

@@ -29,15 +29,27 @@ pub(super) struct Member {
 pub(super) struct RoomMembers {
     members: HashMap<OwnedUserId, Member>,
     joined: u64,
+    /// The push rules of every joined local member have been loaded once.
+    pub rules_loaded: bool,
 }
 
 impl RoomMembers {
+    /// Memberships known (any state).
+    pub fn len(&self) -> usize {
+        self.members.len()
+    }
+
+    pub fn is_joined_local(&self, user: &UserId, server: &ServerName) -> bool {
+        user.server_name() == server
+            && self.members.get(user).is_some_and(|m| m.membership == MembershipState::Join)
+    }
+
     pub fn joined_count(&self) -> u64 {
         self.joined
     }
 
-    pub fn get(&self, user: &UserId) -> Option<&Member> {
-        self.members.get(user)
+    pub fn get_entry(&self, user: &UserId) -> Option<(&OwnedUserId, &Member)> {
+        self.members.get_key_value(user)
     }
 
     /// Joined members of `server`.

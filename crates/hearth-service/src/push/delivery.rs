@@ -92,6 +92,7 @@ async fn try_deliver(s: &Services, gateway: &Gateway, push: &QueuedPush) -> Resu
                 let pusher = &push.pusher;
                 tracing::info!(user = %pusher.user_id, ?rejected, "push: gateway rejected pushkeys");
                 storage.delete_pushers(&pusher.user_id, &pusher.app_id, rejected).await?;
+                s.push.pushers_changed(&pusher.user_id).await?;
             }
             Ok(())
         }

@@ -8,6 +8,7 @@
 //! are written in chunks so a huge room never holds the database writer for long.
 
 use std::{
+    collections::HashSet,
     sync::{Arc, Weak},
     time::Duration,
 };
@@ -17,14 +18,15 @@ use hearth_storage::{EvaluatedBatch, EventRecord, NewNotification, ReadMark, Rec
 use ruma::{
     OwnedUserId, UInt, UserId,
     events::{TimelineEventType, room::member::MembershipState},
-    push::{Action, FlattenedJson, PushConditionPowerLevelsCtx, PushConditionRoomCtx},
+    push::{Action, FlattenedJson, PushConditionPowerLevelsCtx, PushConditionRoomCtx, Ruleset},
     serde::Raw,
 };
 use serde_json::{Value, json};
 use tokio::sync::{Notify, watch};
 
 use super::{
-    context::{Member, RoomCache},
+    context::{Member, RoomCache, RoomMembers},
+    rules::UserRules,
     thread,
 };
 use crate::{Services, rooms::PduRef};
@@ -110,81 +112,66 @@ impl Evaluator {
         let (_, pdu) = s.rooms.loaded(record).await?;
         let content = pdu.content_value();
         let thread = thread::thread_of(&s.rooms, &content).await?;
-        if pdu.sender.server_name() == s.ctx.config.server_name {
+        let server = &s.ctx.config.server_name;
+        let room = self.rooms.members(&*s.ctx.storage, &pdu.room_id).await?;
+        let invitee = apply_member_event(room, &pdu, &content, pos)
+            .filter(|u| u.server_name() == server && *u != pdu.sender);
+        if !room.rules_loaded {
+            let missing = s.push.rules_missing(room.local_joined(server).map(|(u, _)| u));
+            s.push.load_rules(missing).await?;
+            room.rules_loaded = true;
+        }
+        let custom = s.push.custom_members(room, server);
+        let power = power_levels(s, &pdu, group_before).await;
+        let mut eval = EventEval::new(s, &pdu, content, room.joined_count(), power, custom)?;
+        // Who to evaluate: every member when the default rules notify anyone; otherwise only
+        // those the default rules may single out and those with their own rules.
+        let is_recipient = |user: &UserId, m: &Member| {
+            user != pdu.sender && m.pos <= pos && m.membership == MembershipState::Join
+        };
+        let mut recipients: Vec<(&OwnedUserId, &Member)> = if eval.anyone_notified().await {
+            room.local_joined(server).filter(|(u, m)| is_recipient(u, m)).collect()
+        } else {
+            let mut seen = HashSet::new();
+            eval.singled_out()
+                .filter_map(|u| room.get_entry(u))
+                .filter(|(u, m)| u.server_name() == server && is_recipient(u, m))
+                .filter(|(u, _)| seen.insert(*u))
+                .collect()
+        };
+        let invited = invitee.as_ref().and_then(|u| room.get_entry(u));
+        recipients.extend(invited);
+        if pdu.sender.server_name() == server {
             // Sending an event moves the sender's read marker to it (spec: "Marking
-            // notifications as read").
+            // notifications as read"); a write only if there is something to mark.
             let scope = thread.clone().map(ReceiptScope::Thread).unwrap_or(ReceiptScope::Main);
-            let room_id = pdu.room_id.clone();
-            batch.reads.push(ReadMark { user_id: pdu.sender.clone(), room_id, scope, up_to: pos });
+            let (user_id, room_id) = (pdu.sender.clone(), pdu.room_id.clone());
+            if s.ctx.storage.has_unread_notifications(&user_id, &room_id).await?
+                || batch.notifications.iter().any(|n| n.user_id == user_id && n.room_id == room_id)
+            {
+                batch.reads.push(ReadMark { user_id, room_id, scope, up_to: pos });
+            }
         }
-        let (member_count, recipients) = self.recipients(s, &pdu, &content, pos).await?;
-        if recipients.is_empty() {
-            return Ok(());
-        }
-        let mut ctx = PushConditionRoomCtx::new(
-            pdu.room_id.clone(),
-            UInt::new_saturating(member_count),
-            pdu.sender.clone(),
-            String::new(),
-        );
-        if let Some(levels) = power_levels(s, &pdu, group_before).await {
-            ctx = ctx.with_power_levels(levels);
-        }
-        let event = FlattenedJson::from_raw(&push_event(&pdu, content)?);
         let ts = now_millis() as i64;
-        for (user, display_name) in recipients {
-            let rules = s.push.ruleset(&user).await?;
-            ctx.user_display_name = display_name.unwrap_or_else(|| user.to_string());
-            ctx.user_id = user;
-            let Some(actions) = first_match(&rules, &event, &ctx).await else { continue };
+        for (user, member) in recipients {
+            let display_name = member.display_name.as_deref();
+            let Some(actions) = eval.actions_for(user, display_name).await? else { continue };
             if !actions.iter().any(Action::should_notify) {
                 continue;
             }
             batch.notifications.push(NewNotification {
-                user_id: ctx.user_id.clone(),
+                user_id: user.clone(),
                 room_id: pdu.room_id.clone(),
                 event_id: pdu.event_id.clone(),
                 stream_pos: pos,
                 thread_id: thread.clone(),
                 highlight: actions.iter().any(Action::is_highlight),
-                actions: serde_json::to_string(actions)?,
+                actions: serde_json::to_string(&actions)?,
                 ts,
+                push: s.push.has_pushers(user),
             });
         }
         Ok(())
-    }
-
-    /// The room's joined member count and the local members to evaluate for: joined (before
-    /// this event) and not the sender, plus the local target of an invite.
-    async fn recipients(
-        &mut self,
-        s: &Services,
-        pdu: &PduRef,
-        content: &Value,
-        pos: i64,
-    ) -> Result<(u64, Vec<(OwnedUserId, Option<String>)>)> {
-        let room = self.rooms.members(&*s.ctx.storage, &pdu.room_id).await?;
-        let target = member_target(pdu);
-        let membership = content["membership"].as_str().map(MembershipState::from);
-        if let (Some(user), Some(membership)) = (&target, &membership) {
-            let display_name = content["displayname"].as_str().map(str::to_owned);
-            let member = Member { membership: membership.clone(), display_name, pos };
-            room.apply(user.clone(), member);
-        }
-        let server = &s.ctx.config.server_name;
-        let mut recipients: Vec<_> = room
-            .local_joined(server)
-            .filter(|(user, m)| **user != pdu.sender && m.pos <= pos)
-            .map(|(user, m)| (user.clone(), m.display_name.clone()))
-            .collect();
-        if let (Some(user), Some(MembershipState::Invite)) = (target, membership)
-            && user.server_name() == server
-            && user != pdu.sender
-        {
-            let display_name = room.get(&user).and_then(|m| m.display_name.clone());
-            recipients.push((user, display_name));
-        }
-        Ok((room.joined_count(), recipients))
     }
 
     /// Store a batch in chunks; only the last one moves the evaluated position. A batch with
@@ -217,6 +204,134 @@ impl Evaluator {
         }
         Ok(())
     }
+}
+
+/// The user in whose place the server-default rules are evaluated once per event.
+const ANYONE: &str = "@_hearth_push_anyone:invalid";
+
+/// One event being evaluated: parsed once, its room context built once, and the
+/// server-default rules evaluated once for every user they treat alike.
+struct EventEval<'a> {
+    s: &'a Services,
+    event: FlattenedJson,
+    ctx: PushConditionRoomCtx,
+    /// User IDs the event names (mentions, state key, sender): the default rules may single
+    /// them out, so they are evaluated one by one.
+    named: HashSet<String>,
+    /// Members with their own rules, evaluated one by one.
+    custom: HashSet<OwnedUserId>,
+    /// The default rules' actions for anyone not named; computed on first use.
+    anyone: Option<Option<Vec<Action>>>,
+}
+
+impl<'a> EventEval<'a> {
+    fn new(
+        s: &'a Services,
+        pdu: &PduRef,
+        content: Value,
+        member_count: u64,
+        power: Option<PushConditionPowerLevelsCtx>,
+        custom: HashSet<OwnedUserId>,
+    ) -> Result<Self> {
+        let anyone = OwnedUserId::try_from(ANYONE).expect("valid user ID");
+        let mut ctx = PushConditionRoomCtx::new(
+            pdu.room_id.clone(),
+            UInt::new_saturating(member_count),
+            anyone,
+            String::new(),
+        );
+        if let Some(levels) = power {
+            ctx = ctx.with_power_levels(levels);
+        }
+        let raw = push_event(pdu, content)?;
+        let mut named = HashSet::new();
+        collect_user_ids(&serde_json::from_str(raw.json().get())?, &mut named);
+        named.insert(pdu.sender.to_string());
+        let event = FlattenedJson::from_raw(&raw);
+        Ok(EventEval { s, event, ctx, named, custom, anyone: None })
+    }
+
+    /// Whether the default rules notify a member the event does not name.
+    async fn anyone_notified(&mut self) -> bool {
+        if self.named.contains(ANYONE) {
+            // Someone named the stand-in: evaluate everyone one by one.
+            return true;
+        }
+        self.anyone().await.is_some_and(|a| a.iter().any(Action::should_notify))
+    }
+
+    async fn anyone(&mut self) -> Option<Vec<Action>> {
+        if self.anyone.is_none() {
+            let default = Ruleset::server_default(&self.ctx.user_id);
+            let actions = first_match(&default, &self.event, &self.ctx).await;
+            self.anyone = Some(actions.map(<[Action]>::to_vec));
+        }
+        self.anyone.clone().flatten()
+    }
+
+    /// The users who may be notified when the default rules notify no one else.
+    fn singled_out(&self) -> impl Iterator<Item = &UserId> + '_ {
+        let named = self.named.iter().filter_map(|u| <&UserId>::try_from(u.as_str()).ok());
+        named.chain(self.custom.iter().map(|u| &**u))
+    }
+
+    /// The actions of the user's first matching rule, if any.
+    async fn actions_for(
+        &mut self,
+        user: &UserId,
+        display_name: Option<&str>,
+    ) -> Result<Option<Vec<Action>>> {
+        let alike = !self.named.contains(user.as_str()) && !self.named.contains(ANYONE);
+        if alike && !self.custom.contains(user) {
+            return Ok(self.anyone().await);
+        }
+        match self.s.push.user_rules(user).await? {
+            UserRules::Default => {
+                self.one(&Ruleset::server_default(user), user, display_name).await
+            }
+            UserRules::Custom(rules) => self.one(&rules, user, display_name).await,
+        }
+    }
+
+    async fn one(
+        &self,
+        rules: &Ruleset,
+        user: &UserId,
+        display_name: Option<&str>,
+    ) -> Result<Option<Vec<Action>>> {
+        let mut ctx = self.ctx.clone();
+        ctx.user_id = user.to_owned();
+        ctx.user_display_name = display_name.map_or_else(|| user.to_string(), str::to_owned);
+        Ok(first_match(rules, &self.event, &ctx).await.map(<[Action]>::to_vec))
+    }
+}
+
+/// Every string of `value` that looks like a user ID.
+fn collect_user_ids(value: &Value, out: &mut HashSet<String>) {
+    match value {
+        Value::String(s) if s.starts_with('@') && s.contains(':') => {
+            out.insert(s.clone());
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_user_ids(v, out)),
+        Value::Object(map) => map.values().for_each(|v| collect_user_ids(v, out)),
+        _ => {}
+    }
+}
+
+/// Keep the room's memberships up to date with a member event; returns the user it invites,
+/// if it is an invite.
+fn apply_member_event(
+    room: &mut RoomMembers,
+    pdu: &PduRef,
+    content: &Value,
+    pos: i64,
+) -> Option<OwnedUserId> {
+    let target = member_target(pdu)?;
+    let membership = MembershipState::from(content["membership"].as_str()?);
+    let display_name = content["displayname"].as_str().map(str::to_owned);
+    let invited = membership == MembershipState::Invite;
+    room.apply(target.clone(), Member { membership, display_name, pos });
+    invited.then_some(target)
 }
 
 /// The actions of the first rule of `rules` that applies (ruma's `Ruleset::get_actions`,

@@ -21,14 +21,13 @@ mod rules;
 mod thread;
 
 use std::{
-    num::NonZeroUsize,
+    collections::HashSet,
     sync::{Arc, Weak},
     time::Duration,
 };
 
-use lru::LruCache;
 use parking_lot::Mutex;
-use ruma::{OwnedUserId, push::Ruleset};
+use ruma::OwnedUserId;
 use tokio::sync::{Notify, watch};
 
 pub use counts::{Counts, RoomCounts};
@@ -36,15 +35,16 @@ pub use notifications::NotificationsPage;
 
 use crate::{Ctx, Services};
 
-/// Rulesets kept in memory; a miss reads the user's account data.
-const RULESET_CACHE: usize = 4096;
 /// How long a reader of counts waits for evaluation to reach its position.
 const MAX_EVALUATION_WAIT: Duration = Duration::from_secs(5);
 
 pub struct Service {
     ctx: Arc<Ctx>,
     services: Weak<Services>,
-    rulesets: Mutex<LruCache<OwnedUserId, Arc<Ruleset>>>,
+    rulesets: Mutex<rules::RulesCache>,
+    /// Users with an HTTP pusher (a superset: removing waits for the database to agree), so
+    /// notifications of the others queue no delivery.
+    with_pushers: Mutex<HashSet<OwnedUserId>>,
     /// Serializes changes to push rules (read, modify, write).
     rules_write: tokio::sync::Mutex<()>,
     /// The stream position notifications have been evaluated up to.
@@ -56,11 +56,11 @@ pub struct Service {
 
 impl Service {
     pub(crate) fn new(ctx: Arc<Ctx>, services: Weak<Services>) -> Self {
-        let cache = NonZeroUsize::new(RULESET_CACHE).expect("non-zero");
         Service {
             ctx,
             services,
-            rulesets: Mutex::new(LruCache::new(cache)),
+            rulesets: Mutex::new(rules::RulesCache::new()),
+            with_pushers: Mutex::default(),
             rules_write: tokio::sync::Mutex::new(()),
             evaluated: watch::channel(0).0,
             evaluate_wake: Arc::new(Notify::new()),
@@ -74,6 +74,7 @@ impl Service {
         let storage = &self.ctx.storage;
         self.evaluated.send_replace(storage.push_evaluated_pos().await?);
         storage.release_push_claims().await?;
+        self.with_pushers.lock().extend(storage.users_with_pushers().await?);
         let client = gateway::Gateway::new(&self.ctx.config.push)?;
         tokio::spawn(evaluate::run(
             self.services.clone(),

@@ -37,7 +37,7 @@ impl Service {
         let post = match action {
             PusherAction::Delete(ids) => {
                 storage.delete_pushers(user, &ids.app_id, vec![ids.pushkey]).await?;
-                return Ok(());
+                return self.pushers_changed(user).await;
             }
             PusherAction::Post(post) => post,
             _ => return Err(Error::bad_json("Unknown pusher action")),
@@ -74,7 +74,21 @@ impl Service {
             data,
             pushkey_ts: now_millis() as i64,
         };
+        self.with_pushers.lock().insert(user.clone());
         storage.set_pusher(record, post.append).await
+    }
+
+    /// Whether notifications of `user` may have somewhere to go.
+    pub(crate) fn has_pushers(&self, user: &UserId) -> bool {
+        self.with_pushers.lock().contains(user)
+    }
+
+    /// After pushers of `user` were deleted: forget them if none is left.
+    pub(crate) async fn pushers_changed(&self, user: &UserId) -> Result<()> {
+        if self.ctx.storage.pushers(user).await?.is_empty() {
+            self.with_pushers.lock().remove(user);
+        }
+        Ok(())
     }
 
     /// Devices were logged out or deleted: their pushers go with them (as in Synapse).
@@ -83,12 +97,14 @@ impl Service {
         user_id: &UserId,
         device_ids: &[OwnedDeviceId],
     ) -> Result<()> {
-        self.ctx.storage.delete_device_pushers(user_id, device_ids.to_vec()).await
+        self.ctx.storage.delete_device_pushers(user_id, device_ids.to_vec()).await?;
+        self.pushers_changed(user_id).await
     }
 
     /// A deactivated account gets no more pushes.
     pub(crate) async fn on_user_deactivated(&self, user_id: &UserId) -> Result<()> {
-        self.ctx.storage.delete_user_pushers(user_id).await
+        self.ctx.storage.delete_user_pushers(user_id).await?;
+        self.pushers_changed(user_id).await
     }
 }
 

@@ -4,25 +4,107 @@
 //! brought up to date on load (keeping the user's `enabled` and `actions`). Every change is an
 //! account data write, so clients see it in `/sync`.
 
-use std::sync::Arc;
+use std::{collections::HashSet, num::NonZeroUsize, sync::Arc};
 
 use hearth_core::{Error, Result};
 use http::StatusCode;
+use lru::LruCache;
 use ruma::{
-    UserId,
+    OwnedUserId, ServerName, UserId,
     api::client::push::PushRule,
     events::push_rules::PushRulesEventContent,
     push::{Action, InsertPushRuleError, NewPushRule, RemovePushRuleError, RuleKind, Ruleset},
 };
 
-use super::Service;
+use super::{Service, context::RoomMembers};
 use crate::accounts::Session;
 
 const PUSH_RULES: &str = "m.push_rules";
 
+/// A user's rules as cached: the server default (most users: a few bytes in memory, and one
+/// evaluation per event serves them all) or their own ruleset.
+#[derive(Clone)]
+pub(crate) enum UserRules {
+    Default,
+    Custom(Arc<Ruleset>),
+}
+
+impl UserRules {
+    fn of(user_id: &UserId, ruleset: Ruleset) -> UserRules {
+        let default = Ruleset::server_default(user_id);
+        if serde_json::to_value(&ruleset).ok() == serde_json::to_value(&default).ok() {
+            UserRules::Default
+        } else {
+            UserRules::Custom(Arc::new(ruleset))
+        }
+    }
+}
+
+/// Rule loads run at once when a big room's members are first evaluated.
+const PARALLEL_LOADS: usize = 8;
+/// Users known to have the default rules, kept in memory (a few bytes each).
+const DEFAULT_USERS: usize = 200_000;
+/// Users' own rulesets kept in memory (a few kilobytes each).
+const CUSTOM_RULESETS: usize = 10_000;
+
+/// The rules cache; a miss reads the user's account data.
+pub(crate) struct RulesCache {
+    defaults: LruCache<OwnedUserId, ()>,
+    custom: LruCache<OwnedUserId, Arc<Ruleset>>,
+    /// Every user found (since start) to have their own rules, evicted or not: the others,
+    /// once loaded, have the defaults. Rules only change through this service, so it stays
+    /// exact.
+    custom_users: HashSet<OwnedUserId>,
+}
+
+impl RulesCache {
+    pub fn new() -> Self {
+        let size = |n| NonZeroUsize::new(n).expect("non-zero");
+        RulesCache {
+            defaults: LruCache::new(size(DEFAULT_USERS)),
+            custom: LruCache::new(size(CUSTOM_RULESETS)),
+            custom_users: HashSet::new(),
+        }
+    }
+
+    fn get(&mut self, user_id: &UserId) -> Option<UserRules> {
+        if let Some(rules) = self.custom.get(user_id) {
+            return Some(UserRules::Custom(rules.clone()));
+        }
+        self.defaults.get(user_id).map(|()| UserRules::Default)
+    }
+
+    fn contains(&self, user_id: &UserId) -> bool {
+        self.defaults.contains(user_id) || self.custom.contains(user_id)
+    }
+
+    fn put(&mut self, user_id: &UserId, rules: UserRules) {
+        match rules {
+            UserRules::Default => {
+                self.custom.pop(user_id);
+                self.custom_users.remove(user_id);
+                self.defaults.put(user_id.to_owned(), ());
+            }
+            UserRules::Custom(rules) => {
+                self.defaults.pop(user_id);
+                self.custom_users.insert(user_id.to_owned());
+                self.custom.put(user_id.to_owned(), rules);
+            }
+        }
+    }
+}
+
 impl Service {
-    /// The user's ruleset, from the cache or their account data.
+    /// The user's ruleset.
     pub(crate) async fn ruleset(&self, user_id: &UserId) -> Result<Arc<Ruleset>> {
+        Ok(match self.user_rules(user_id).await? {
+            UserRules::Default => Arc::new(Ruleset::server_default(user_id)),
+            UserRules::Custom(rules) => rules,
+        })
+    }
+
+    /// The user's rules, from the cache or their account data.
+    pub(crate) async fn user_rules(&self, user_id: &UserId) -> Result<UserRules> {
         if let Some(rules) = self.rulesets.lock().get(user_id) {
             return Ok(rules.clone());
         }
@@ -38,9 +120,49 @@ impl Service {
             None => Ruleset::server_default(user_id),
         };
         ruleset.update_with_server_default(Ruleset::server_default(user_id));
-        let ruleset = Arc::new(ruleset);
-        self.rulesets.lock().put(user_id.to_owned(), ruleset.clone());
-        Ok(ruleset)
+        let rules = UserRules::of(user_id, ruleset);
+        self.rulesets.lock().put(user_id, rules.clone());
+        Ok(rules)
+    }
+
+    /// Those of `users` whose rules are not in memory.
+    pub(crate) fn rules_missing<'a>(
+        &self,
+        users: impl Iterator<Item = &'a OwnedUserId>,
+    ) -> Vec<OwnedUserId> {
+        let cache = self.rulesets.lock();
+        users.filter(|u| !cache.contains(u)).cloned().collect()
+    }
+
+    /// The joined local members of `room` with their own rules (all must have been loaded
+    /// once): one pass over the smaller of the room and the users with their own rules.
+    pub(super) fn custom_members(
+        &self,
+        room: &RoomMembers,
+        server: &ServerName,
+    ) -> HashSet<OwnedUserId> {
+        let cache = self.rulesets.lock();
+        let custom = &cache.custom_users;
+        if custom.len() < room.len() {
+            custom.iter().filter(|u| room.is_joined_local(u, server)).cloned().collect()
+        } else {
+            room.local_joined(server)
+                .map(|(u, _)| u)
+                .filter(|u| custom.contains(*u))
+                .cloned()
+                .collect()
+        }
+    }
+
+    /// Load these users' rules into memory, several at a time.
+    pub(crate) async fn load_rules(&self, users: Vec<OwnedUserId>) -> Result<()> {
+        for chunk in users.chunks(PARALLEL_LOADS) {
+            let loads = chunk.iter().map(|user| self.user_rules(user));
+            for loaded in futures_util::future::join_all(loads).await {
+                loaded?;
+            }
+        }
+        Ok(())
     }
 
     /// A new account starts with the server-default rules in its account data, so its first
@@ -171,7 +293,7 @@ impl Service {
         let content = serde_json::value::to_raw_value(&PushRulesEventContent::new(rules.clone()))?;
         let services = self.services.upgrade().ok_or_else(|| Error::internal("shutting down"))?;
         services.account_data.set(user_id, None, PUSH_RULES, content).await?;
-        self.rulesets.lock().put(user_id.to_owned(), Arc::new(rules));
+        self.rulesets.lock().put(user_id, UserRules::of(user_id, rules));
         Ok(())
     }
 }

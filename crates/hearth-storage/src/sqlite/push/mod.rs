@@ -69,7 +69,7 @@ fn thread_key(thread: Option<&ruma::EventId>) -> &str {
 
 use async_trait::async_trait;
 use hearth_core::Result;
-use ruma::{OwnedDeviceId, RoomId, UserId};
+use ruma::{OwnedDeviceId, OwnedUserId, RoomId, UserId};
 
 use super::SqliteStore;
 use crate::push::*;
@@ -82,6 +82,11 @@ impl PushStore for SqliteStore {
 
     async fn store_evaluation(&self, batch: EvaluatedBatch) -> Result<usize> {
         self.db.write(move |c| notifications::store_evaluation(c, &batch)).await
+    }
+
+    async fn has_unread_notifications(&self, user_id: &UserId, room_id: &RoomId) -> Result<bool> {
+        let (user_id, room_id) = (user_id.to_owned(), room_id.to_owned());
+        self.db.read(move |c| notifications::has_unread(c, &user_id, &room_id)).await
     }
 
     async fn mark_notifications_read(&self, mark: ReadMark) -> Result<usize> {
@@ -116,6 +121,10 @@ impl PushStore for SqliteStore {
     async fn pushers(&self, user_id: &UserId) -> Result<Vec<PusherRecord>> {
         let user_id = user_id.to_owned();
         self.db.read(move |c| pushers::pushers(c, &user_id)).await
+    }
+
+    async fn users_with_pushers(&self) -> Result<Vec<OwnedUserId>> {
+        self.db.read(pushers::users_with_pushers).await
     }
 
     async fn set_pusher(&self, pusher: NewPusher, append: bool) -> Result<()> {

@@ -37,7 +37,7 @@ pub(super) fn store_evaluation(c: &mut WriteCtx<'_>, batch: &EvaluatedBatch) -> 
             n.actions,
             n.ts,
         ])?;
-        if inserted > 0 {
+        if inserted > 0 && n.push {
             queued += queue.execute(params![
                 n.user_id.as_str(),
                 n.room_id.as_str(),
@@ -52,6 +52,14 @@ pub(super) fn store_evaluation(c: &mut WriteCtx<'_>, batch: &EvaluatedBatch) -> 
     }
     c.execute("UPDATE push_evaluated SET pos = max(pos, ?1)", [batch.evaluated_up_to])?;
     Ok(queued)
+}
+
+pub(super) fn has_unread(c: &Connection, user_id: &UserId, room_id: &RoomId) -> Result<bool> {
+    Ok(c.prepare_cached(
+        "SELECT EXISTS (SELECT 1 FROM push_notifications
+                        WHERE user_id = ?1 AND room_id = ?2 AND read = 0)",
+    )?
+    .query_row(params![user_id.as_str(), room_id.as_str()], |r| r.get(0))?)
 }
 
 pub(super) fn mark_read(c: &Connection, mark: &ReadMark) -> Result<usize> {

@@ -1,7 +1,7 @@
 //! Pushers: one per (user, app ID, pushkey).
 
 use hearth_core::Result;
-use ruma::{OwnedDeviceId, UserId};
+use ruma::{OwnedDeviceId, OwnedUserId, UserId};
 use rusqlite::{Connection, Row, params};
 
 use crate::push::{NewPusher, PusherRecord};
@@ -39,6 +39,16 @@ pub(super) fn pushers(c: &Connection, user_id: &UserId) -> Result<Vec<PusherReco
     let mut stmt = c.prepare_cached(&sql)?;
     let rows = stmt.query_map([user_id.as_str()], |r| pusher_record(r, 0))?;
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+pub(super) fn users_with_pushers(c: &Connection) -> Result<Vec<OwnedUserId>> {
+    let mut stmt = c.prepare_cached("SELECT DISTINCT user_id FROM pushers WHERE kind = 'http'")?;
+    let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+    let mut users = Vec::new();
+    for row in rows {
+        users.push(OwnedUserId::try_from(row?)?);
+    }
+    Ok(users)
 }
 
 pub(super) fn set_pusher(c: &Connection, p: &NewPusher, append: bool) -> Result<()> {

@@ -188,3 +188,24 @@ async fn last_event(user: &crate::common::User, room: &str) -> String {
     let (_, page) = user.get(&path).await;
     page["chunk"][0]["event_id"].as_str().unwrap().to_owned()
 }
+
+/// Events the default rules notify no one about (joins) still reach members whose own rules
+/// ask for them, and only them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn own_rules_are_evaluated_when_the_defaults_are_silent() {
+    let server = TestServer::start().await;
+    let alice = server.register("alice").await;
+    let bob = server.register("bob").await;
+    let room = room_with(&alice, &bob).await;
+    let joins = json!({
+        "conditions": [{"kind": "event_match", "key": "content.membership", "pattern": "join"}],
+        "actions": ["notify"],
+    });
+    let path = "/_matrix/client/v3/pushrules/global/override/joins";
+    assert_eq!(alice.put(path, joins).await.0, 200);
+    let carol = server.register("carol").await;
+    let join = format!("/_matrix/client/v3/rooms/{}/join", crate::rooms::enc(&room));
+    assert_eq!(carol.post(&join, json!({})).await.0, 200);
+    assert_eq!(counts(&server, &alice, &room).await.total().notifications, 1);
+    assert_eq!(counts(&server, &bob, &room).await.total().notifications, 0);
+}
