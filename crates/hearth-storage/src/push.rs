@@ -4,10 +4,17 @@
 //! Notifications are evaluated after events commit, in stream order; the position evaluated up
 //! to is stored with the notifications it produced, so evaluation resumes exactly after a
 //! restart. Deliveries are queued in the same transaction.
+//!
+//! Most members of a room get the same result from an event (those with the server-default
+//! rules whom the event does not name): that result is stored once, as a room notification
+//! for every local member joined before it. Members evaluated apart get their own
+//! notification, and an exclusion from the room notification when their result differs. So a
+//! message in a 10,000-member room writes a handful of rows, not 10,000. Read state is a read
+//! marker per user, room and thread, moved by receipts.
 
 use async_trait::async_trait;
 use hearth_core::Result;
-use ruma::{OwnedDeviceId, OwnedEventId, OwnedRoomId, OwnedUserId, RoomId, UserId};
+use ruma::{OwnedDeviceId, OwnedEventId, OwnedRoomId, OwnedUserId, UserId};
 
 /// Which notifications a read receipt covers (spec: client-server-api "Threaded read
 /// receipts").
@@ -21,12 +28,15 @@ pub enum ReceiptScope {
     Thread(OwnedEventId),
 }
 
-/// A notification for one user, from one event.
+/// A notification from one event: for one user, or (`user_id: None`) for every local member
+/// joined before it and not excluded.
 #[derive(Debug, Clone)]
 pub struct NewNotification {
-    pub user_id: OwnedUserId,
+    pub user_id: Option<OwnedUserId>,
     pub room_id: OwnedRoomId,
     pub event_id: OwnedEventId,
+    /// Never notified by a room notification.
+    pub sender: OwnedUserId,
     pub stream_pos: i64,
     /// The thread root; `None` for the main timeline.
     pub thread_id: Option<OwnedEventId>,
@@ -34,11 +44,19 @@ pub struct NewNotification {
     /// The push rule's actions, as JSON.
     pub actions: String,
     pub ts: i64,
-    /// Queue a delivery to each of the user's HTTP pushers.
-    pub push: bool,
 }
 
-/// Notifications of `user` in `room` at or before `up_to` become read.
+/// A notification to deliver to each HTTP pusher of a user.
+#[derive(Debug, Clone)]
+pub struct NewDelivery {
+    pub user_id: OwnedUserId,
+    pub room_id: OwnedRoomId,
+    pub event_id: OwnedEventId,
+    pub actions: String,
+}
+
+/// Notifications of `user` in `room` at or before `up_to` become read (the read marker only
+/// moves forward).
 #[derive(Debug, Clone)]
 pub struct ReadMark {
     pub user_id: OwnedUserId,
@@ -51,14 +69,23 @@ pub struct ReadMark {
 #[derive(Debug, Clone, Default)]
 pub struct EvaluatedBatch {
     pub notifications: Vec<NewNotification>,
-    /// Read marks, applied after the notifications (a user's own event reads up to it).
+    /// Users not covered by the room notification at a position: (user, position).
+    pub exclusions: Vec<(OwnedUserId, i64)>,
+    pub deliveries: Vec<NewDelivery>,
     pub reads: Vec<ReadMark>,
     pub evaluated_up_to: i64,
-    /// When the deliveries queued for the notifications are first due (ms since the epoch).
+    /// When the queued deliveries are first due (ms since the epoch).
     pub now_ms: i64,
 }
 
-/// A stored notification, as `/notifications` lists it.
+/// A room the user is joined to, and the position of their join.
+#[derive(Debug, Clone)]
+pub struct MemberSince {
+    pub room_id: OwnedRoomId,
+    pub joined_at: i64,
+}
+
+/// A notification, as `/notifications` lists it.
 #[derive(Debug, Clone)]
 pub struct NotificationRecord {
     pub room_id: OwnedRoomId,
@@ -122,30 +149,29 @@ pub trait PushStore {
     /// The stream position notifications have been evaluated up to.
     async fn push_evaluated_pos(&self) -> Result<i64>;
 
-    /// Store an evaluated batch: notifications, one queued delivery per new notification and
-    /// HTTP pusher of its user, read marks, and the new evaluated position (never lowered). Returns the
-    /// number of deliveries queued.
+    /// Store an evaluated batch: notifications, exclusions, one queued delivery per delivery
+    /// and HTTP pusher of its user, read marks, and the new evaluated position (never
+    /// lowered). Returns the number of deliveries queued.
     async fn store_evaluation(&self, batch: EvaluatedBatch) -> Result<usize>;
 
-    /// Whether the user has unread notifications in the room.
-    async fn has_unread_notifications(&self, user_id: &UserId, room_id: &RoomId) -> Result<bool>;
+    /// Move a read marker; returns whether it moved.
+    async fn mark_read(&self, mark: ReadMark) -> Result<bool>;
 
-    /// Mark notifications read; returns how many became read.
-    async fn mark_notifications_read(&self, mark: ReadMark) -> Result<usize>;
-
-    /// Unread notifications of the user at positions up to `up_to`, per room and thread; of
-    /// one room, or of every room when `room_id` is `None`.
+    /// Unread notifications of the user in these rooms at positions up to `up_to`, per room
+    /// and thread (rooms and threads without any are left out).
     async fn unread_counts(
         &self,
         user_id: &UserId,
-        room_id: Option<&RoomId>,
+        rooms: Vec<MemberSince>,
         up_to: i64,
     ) -> Result<Vec<UnreadCount>>;
 
-    /// The user's notifications, newest first, at positions below `before` (all if `None`).
+    /// The user's notifications in these rooms, newest first, at positions below `before`
+    /// (all if `None`).
     async fn notifications(
         &self,
         user_id: &UserId,
+        rooms: Vec<MemberSince>,
         before: Option<i64>,
         limit: usize,
         only_highlight: bool,

@@ -6,7 +6,10 @@
 //! Each entry remembers the stream position of its membership: an event older than what was
 //! loaded changes nothing.
 
-use std::{collections::HashMap, num::NonZeroUsize};
+use std::{
+    collections::{HashMap, HashSet},
+    num::NonZeroUsize,
+};
 
 use hearth_core::Result;
 use hearth_storage::Storage;
@@ -34,14 +37,25 @@ pub(super) struct RoomMembers {
 }
 
 impl RoomMembers {
-    /// Memberships known (any state).
-    pub fn len(&self) -> usize {
-        self.members.len()
-    }
-
-    pub fn is_joined_local(&self, user: &UserId, server: &ServerName) -> bool {
-        user.server_name() == server
-            && self.members.get(user).is_some_and(|m| m.membership == MembershipState::Join)
+    /// The joined local members that are in `users`: one pass over the smaller set.
+    pub fn joined_local_among(
+        &self,
+        users: &HashSet<OwnedUserId>,
+        server: &ServerName,
+    ) -> HashSet<OwnedUserId> {
+        if users.len() < self.members.len() {
+            let joined = |u: &&OwnedUserId| {
+                u.server_name() == server
+                    && self.members.get(*u).is_some_and(|m| m.membership == MembershipState::Join)
+            };
+            users.iter().filter(joined).cloned().collect()
+        } else {
+            self.local_joined(server)
+                .map(|(u, _)| u)
+                .filter(|u| users.contains(*u))
+                .cloned()
+                .collect()
+        }
     }
 
     pub fn joined_count(&self) -> u64 {

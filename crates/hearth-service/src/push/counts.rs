@@ -3,12 +3,15 @@
 //!
 //! Counts are read as of a stream position: the caller's `/sync` position. Reading waits for
 //! evaluation to reach it, so the count of a new event is in the same response as the event.
+//! Receipts do not wait: a read marker covers notifications stored after it as well.
 
 use std::collections::{BTreeMap, HashMap};
 
 use hearth_core::{Result, utils::now_millis};
-use hearth_storage::{ReadMark, ReceiptScope, UnreadCount};
-use ruma::{EventId, OwnedEventId, OwnedRoomId, RoomId, UserId};
+use hearth_storage::{MemberSince, ReadMark, ReceiptScope, UnreadCount};
+use ruma::{
+    EventId, OwnedEventId, OwnedRoomId, RoomId, UserId, events::room::member::MembershipState,
+};
 
 use super::Service;
 
@@ -54,8 +57,8 @@ impl RoomCounts {
 }
 
 impl Service {
-    /// The user's unread counts in one room, covering the events up to stream position
-    /// `up_to` (the `/sync` response's position).
+    /// The user's unread counts in one room (none unless joined), covering the events up to
+    /// stream position `up_to` (the `/sync` response's position).
     pub async fn room_counts(
         &self,
         user_id: &UserId,
@@ -63,21 +66,27 @@ impl Service {
         up_to: i64,
     ) -> Result<RoomCounts> {
         self.wait_evaluated(up_to).await;
-        let rows = self.ctx.storage.unread_counts(user_id, Some(room_id), up_to).await?;
+        let membership = self.ctx.storage.membership(room_id, user_id).await?;
+        let Some(m) = membership.filter(|m| m.membership == MembershipState::Join) else {
+            return Ok(RoomCounts::default());
+        };
+        let rooms = vec![MemberSince { room_id: room_id.to_owned(), joined_at: m.stream_pos }];
+        let rows = self.ctx.storage.unread_counts(user_id, rooms, up_to).await?;
         let mut counts = RoomCounts::default();
         rows.into_iter().for_each(|row| counts.add(row));
         Ok(counts)
     }
 
-    /// The user's unread counts in every room with unread notifications (rooms missing from
-    /// the map have none), covering the events up to `up_to`. One query for a whole `/sync`.
+    /// The user's unread counts in every joined room with unread notifications (rooms missing
+    /// from the map have none), covering the events up to `up_to`. One read for a `/sync`.
     pub async fn all_room_counts(
         &self,
         user_id: &UserId,
         up_to: i64,
     ) -> Result<HashMap<OwnedRoomId, RoomCounts>> {
         self.wait_evaluated(up_to).await;
-        let rows = self.ctx.storage.unread_counts(user_id, None, up_to).await?;
+        let rows =
+            self.ctx.storage.unread_counts(user_id, self.joined(user_id).await?, up_to).await?;
         let mut rooms: HashMap<OwnedRoomId, RoomCounts> = HashMap::new();
         for row in rows {
             rooms.entry(row.room_id.clone()).or_default().add(row);
@@ -85,10 +94,20 @@ impl Service {
         Ok(rooms)
     }
 
+    /// The rooms the user is joined to, with the position of their join.
+    pub(super) async fn joined(&self, user_id: &UserId) -> Result<Vec<MemberSince>> {
+        let rooms = self.ctx.storage.rooms_for_user(user_id, &[MembershipState::Join]).await?;
+        Ok(rooms
+            .into_iter()
+            .map(|m| MemberSince { room_id: m.room_id, joined_at: m.stream_pos })
+            .collect())
+    }
+
     /// A read receipt (`m.read` or `m.read.private`) of `user` for `event_id` in `room_id`:
     /// notifications up to it become read. `thread` is the receipt's `thread_id` (`None`:
     /// unthreaded, covering every thread; `"main"`: the main timeline; else a thread root).
-    /// A receipt behind an earlier one changes nothing. The user's pushers get the new badge.
+    /// A receipt behind an earlier one changes nothing (spec: the one further ahead counts).
+    /// The user's pushers get the new badge.
     pub async fn on_receipt(
         &self,
         user_id: &UserId,
@@ -108,35 +127,27 @@ impl Service {
                 Err(_) => return Ok(()),
             },
         };
-        // The event's notifications must exist before they can be marked.
-        self.wait_evaluated(pos).await;
-        let mark = ReadMark {
-            user_id: user_id.to_owned(),
-            room_id: room_id.to_owned(),
-            scope,
-            up_to: pos,
-        };
-        if self.ctx.storage.mark_notifications_read(mark).await? == 0 {
+        let (user, room) = (user_id.to_owned(), room_id.to_owned());
+        let mark = ReadMark { user_id: user, room_id: room, scope, up_to: pos };
+        if !self.ctx.storage.mark_read(mark).await? {
             return Ok(());
         }
         self.ctx.notifier.notify_user(user_id);
-        if self.ctx.storage.queue_badge_update(user_id, now_millis() as i64).await? > 0 {
+        if self.has_pushers(user_id)
+            && self.ctx.storage.queue_badge_update(user_id, now_millis() as i64).await? > 0
+        {
             self.delivery_wake.notify_one();
         }
         Ok(())
     }
 
-    /// The badge a push gateway shows (`counts.unread`): pending invites plus rooms with
-    /// unread notifications (or the notifications, per `push.group_unread_count_by_room`),
-    /// as Synapse counts it.
+    /// The badge a push gateway shows (`counts.unread`): pending invites plus joined rooms
+    /// with unread notifications (or the notifications, per
+    /// `push.group_unread_count_by_room`), as Synapse counts it.
     pub(crate) async fn badge(&self, user_id: &UserId) -> Result<u64> {
-        use ruma::events::room::member::MembershipState;
         let storage = &self.ctx.storage;
-        let invites = storage.rooms_for_user(user_id, &[MembershipState::Invite]).await?;
-        let mut rows = storage.unread_counts(user_id, None, i64::MAX).await?;
-        // An invite counts once, not again for its notification.
-        rows.retain(|r| !invites.iter().any(|i| i.room_id == r.room_id));
-        let invites = invites.len();
+        let invites = storage.rooms_for_user(user_id, &[MembershipState::Invite]).await?.len();
+        let rows = storage.unread_counts(user_id, self.joined(user_id).await?, i64::MAX).await?;
         let unread = if self.ctx.config.push.group_unread_count_by_room {
             let mut rooms: Vec<_> = rows.iter().map(|r| &r.room_id).collect();
             rooms.sort();

@@ -3,9 +3,11 @@
 //! of their ruleset that applies gives the actions; `notify` makes a notification.
 //!
 //! One task follows the stream in order from the stored position, woken after each commit.
-//! Per event it parses the JSON once, builds the room context once (member count, power
-//! levels at the event) and changes only the user and display name per member. Notifications
-//! are written in chunks so a huge room never holds the database writer for long.
+//! The server-default rules are evaluated once per event for every member they treat alike;
+//! when they notify, that is one room notification. Members the event names and members with
+//! their own rules are evaluated apart: a notification of their own, and an exclusion from the
+//! room notification when their result differs. A message in a 10,000-member room is a few
+//! rows, and an event the defaults are silent about (a join) costs no per-member work.
 
 use std::{
     collections::HashSet,
@@ -14,19 +16,20 @@ use std::{
 };
 
 use hearth_core::{Result, utils::now_millis};
-use hearth_storage::{EvaluatedBatch, EventRecord, NewNotification, ReadMark, ReceiptScope};
-use ruma::{
-    OwnedUserId, UInt, UserId,
-    events::{TimelineEventType, room::member::MembershipState},
-    push::{Action, FlattenedJson, PushConditionPowerLevelsCtx, PushConditionRoomCtx, Ruleset},
-    serde::Raw,
+use hearth_storage::{
+    EvaluatedBatch, EventRecord, NewDelivery, NewNotification, ReadMark, ReceiptScope,
 };
-use serde_json::{Value, json};
+use ruma::{
+    OwnedEventId, OwnedUserId, UserId,
+    events::{TimelineEventType, room::member::MembershipState},
+    push::{Action, PushConditionPowerLevelsCtx},
+};
+use serde_json::Value;
 use tokio::sync::{Notify, watch};
 
 use super::{
     context::{Member, RoomCache, RoomMembers},
-    rules::UserRules,
+    event_eval::EventEval,
     thread,
 };
 use crate::{Services, rooms::PduRef};
@@ -111,7 +114,6 @@ impl Evaluator {
         let group_before = record.state_group_before;
         let (_, pdu) = s.rooms.loaded(record).await?;
         let content = pdu.content_value();
-        let thread = thread::thread_of(&s.rooms, &content).await?;
         let server = &s.ctx.config.server_name;
         let room = self.rooms.members(&*s.ctx.storage, &pdu.room_id).await?;
         let invitee = apply_member_event(room, &pdu, &content, pos)
@@ -121,55 +123,65 @@ impl Evaluator {
             s.push.load_rules(missing).await?;
             room.rules_loaded = true;
         }
+        let target = Target {
+            thread: thread::thread_of(&s.rooms, &content).await?,
+            pdu: pdu.clone(),
+            pos,
+            ts: now_millis() as i64,
+        };
+        if pdu.sender.server_name() == server && !pdu.is_state() {
+            // Sending an event moves the sender's read marker to it (spec: "Marking
+            // notifications as read").
+            batch.reads.push(target.read_mark(&pdu.sender));
+        }
         let custom = s.push.custom_members(room, server);
         let power = power_levels(s, &pdu, group_before).await;
-        let mut eval = EventEval::new(s, &pdu, content, room.joined_count(), power, custom)?;
-        // Who to evaluate: every member when the default rules notify anyone; otherwise only
-        // those the default rules may single out and those with their own rules.
+        let eval = EventEval::new(s, &pdu, content, room.joined_count(), power, custom)?;
         let is_recipient = |user: &UserId, m: &Member| {
             user != pdu.sender && m.pos <= pos && m.membership == MembershipState::Join
         };
-        let mut recipients: Vec<(&OwnedUserId, &Member)> = if eval.anyone_notified().await {
+        let mut apart: Vec<(&OwnedUserId, &Member)> = if eval.everyone_apart() {
             room.local_joined(server).filter(|(u, m)| is_recipient(u, m)).collect()
         } else {
             let mut seen = HashSet::new();
-            eval.singled_out()
+            eval.apart()
                 .filter_map(|u| room.get_entry(u))
                 .filter(|(u, m)| u.server_name() == server && is_recipient(u, m))
                 .filter(|(u, _)| seen.insert(*u))
                 .collect()
         };
-        let invited = invitee.as_ref().and_then(|u| room.get_entry(u));
-        recipients.extend(invited);
-        if pdu.sender.server_name() == server {
-            // Sending an event moves the sender's read marker to it (spec: "Marking
-            // notifications as read"); a write only if there is something to mark.
-            let scope = thread.clone().map(ReceiptScope::Thread).unwrap_or(ReceiptScope::Main);
-            let (user_id, room_id) = (pdu.sender.clone(), pdu.room_id.clone());
-            if s.ctx.storage.has_unread_notifications(&user_id, &room_id).await?
-                || batch.notifications.iter().any(|n| n.user_id == user_id && n.room_id == room_id)
+        apart.extend(invitee.as_ref().and_then(|u| room.get_entry(u)));
+        // What the default rules give everyone else, stored once for the room.
+        let shared = eval.shared().await;
+        let shared_json = shared.as_ref().map(serde_json::to_string).transpose()?;
+        let mut excluded = HashSet::new();
+        for (user, member) in apart {
+            let actions = eval.individual(user, member.display_name.as_deref()).await?;
+            let json = actions.as_ref().map(serde_json::to_string).transpose()?;
+            if shared_json.is_some() {
+                if json == shared_json {
+                    continue;
+                }
+                excluded.insert(user.clone());
+                batch.exclusions.push((user.clone(), pos));
+            }
+            if let (Some(actions), Some(json)) = (actions, json)
+                && actions.iter().any(Action::should_notify)
             {
-                batch.reads.push(ReadMark { user_id, room_id, scope, up_to: pos });
+                batch.notifications.push(target.notification(Some(user), &actions, &json));
+                if s.push.has_pushers(user) {
+                    batch.deliveries.push(target.delivery(user, &json));
+                }
             }
         }
-        let ts = now_millis() as i64;
-        for (user, member) in recipients {
-            let display_name = member.display_name.as_deref();
-            let Some(actions) = eval.actions_for(user, display_name).await? else { continue };
-            if !actions.iter().any(Action::should_notify) {
-                continue;
+        if let (Some(actions), Some(json)) = (shared, shared_json) {
+            batch.notifications.push(target.notification(None, &actions, &json));
+            for user in s.push.members_with_pushers(room, server) {
+                let member = room.get_entry(&user).map(|(_, m)| m);
+                if member.is_some_and(|m| is_recipient(&user, m)) && !excluded.contains(&user) {
+                    batch.deliveries.push(target.delivery(&user, &json));
+                }
             }
-            batch.notifications.push(NewNotification {
-                user_id: user.clone(),
-                room_id: pdu.room_id.clone(),
-                event_id: pdu.event_id.clone(),
-                stream_pos: pos,
-                thread_id: thread.clone(),
-                highlight: actions.iter().any(Action::is_highlight),
-                actions: serde_json::to_string(&actions)?,
-                ts,
-                push: s.push.has_pushers(user),
-            });
         }
         Ok(())
     }
@@ -179,7 +191,7 @@ impl Evaluator {
     async fn store(&mut self, s: &Services, mut batch: EvaluatedBatch, from: i64) -> Result<()> {
         let up_to = batch.evaluated_up_to;
         let stored = *self.stored.get_or_insert(from);
-        if batch.notifications.is_empty() && batch.reads.is_empty() {
+        if batch.notifications.is_empty() && batch.reads.is_empty() && batch.exclusions.is_empty() {
             s.push.evaluated.send_replace(up_to);
             if up_to - stored < MAX_UNSTORED {
                 return Ok(());
@@ -190,9 +202,9 @@ impl Evaluator {
             let rest = batch.notifications.split_off(WRITE_CHUNK);
             let chunk = EvaluatedBatch {
                 notifications: std::mem::replace(&mut batch.notifications, rest),
-                reads: Vec::new(),
                 evaluated_up_to: from,
                 now_ms: batch.now_ms,
+                ..Default::default()
             };
             queued += s.ctx.storage.store_evaluation(chunk).await?;
         }
@@ -206,115 +218,53 @@ impl Evaluator {
     }
 }
 
-/// The user in whose place the server-default rules are evaluated once per event.
-const ANYONE: &str = "@_hearth_push_anyone:invalid";
-
-/// One event being evaluated: parsed once, its room context built once, and the
-/// server-default rules evaluated once for every user they treat alike.
-struct EventEval<'a> {
-    s: &'a Services,
-    event: FlattenedJson,
-    ctx: PushConditionRoomCtx,
-    /// User IDs the event names (mentions, state key, sender): the default rules may single
-    /// them out, so they are evaluated one by one.
-    named: HashSet<String>,
-    /// Members with their own rules, evaluated one by one.
-    custom: HashSet<OwnedUserId>,
-    /// The default rules' actions for anyone not named; computed on first use.
-    anyone: Option<Option<Vec<Action>>>,
+/// The event a notification is about.
+struct Target {
+    pdu: PduRef,
+    pos: i64,
+    thread: Option<OwnedEventId>,
+    ts: i64,
 }
 
-impl<'a> EventEval<'a> {
-    fn new(
-        s: &'a Services,
-        pdu: &PduRef,
-        content: Value,
-        member_count: u64,
-        power: Option<PushConditionPowerLevelsCtx>,
-        custom: HashSet<OwnedUserId>,
-    ) -> Result<Self> {
-        let anyone = OwnedUserId::try_from(ANYONE).expect("valid user ID");
-        let mut ctx = PushConditionRoomCtx::new(
-            pdu.room_id.clone(),
-            UInt::new_saturating(member_count),
-            anyone,
-            String::new(),
-        );
-        if let Some(levels) = power {
-            ctx = ctx.with_power_levels(levels);
-        }
-        let raw = push_event(pdu, content)?;
-        let mut named = HashSet::new();
-        collect_user_ids(&serde_json::from_str(raw.json().get())?, &mut named);
-        named.insert(pdu.sender.to_string());
-        let event = FlattenedJson::from_raw(&raw);
-        Ok(EventEval { s, event, ctx, named, custom, anyone: None })
-    }
-
-    /// Whether the default rules notify a member the event does not name.
-    async fn anyone_notified(&mut self) -> bool {
-        if self.named.contains(ANYONE) {
-            // Someone named the stand-in: evaluate everyone one by one.
-            return true;
-        }
-        self.anyone().await.is_some_and(|a| a.iter().any(Action::should_notify))
-    }
-
-    async fn anyone(&mut self) -> Option<Vec<Action>> {
-        if self.anyone.is_none() {
-            let default = Ruleset::server_default(&self.ctx.user_id);
-            let actions = first_match(&default, &self.event, &self.ctx).await;
-            self.anyone = Some(actions.map(<[Action]>::to_vec));
-        }
-        self.anyone.clone().flatten()
-    }
-
-    /// The users who may be notified when the default rules notify no one else.
-    fn singled_out(&self) -> impl Iterator<Item = &UserId> + '_ {
-        let named = self.named.iter().filter_map(|u| <&UserId>::try_from(u.as_str()).ok());
-        named.chain(self.custom.iter().map(|u| &**u))
-    }
-
-    /// The actions of the user's first matching rule, if any.
-    async fn actions_for(
-        &mut self,
-        user: &UserId,
-        display_name: Option<&str>,
-    ) -> Result<Option<Vec<Action>>> {
-        let alike = !self.named.contains(user.as_str()) && !self.named.contains(ANYONE);
-        if alike && !self.custom.contains(user) {
-            return Ok(self.anyone().await);
-        }
-        match self.s.push.user_rules(user).await? {
-            UserRules::Default => {
-                self.one(&Ruleset::server_default(user), user, display_name).await
-            }
-            UserRules::Custom(rules) => self.one(&rules, user, display_name).await,
-        }
-    }
-
-    async fn one(
+impl Target {
+    /// For one user, or (`None`) for the room's members.
+    fn notification(
         &self,
-        rules: &Ruleset,
-        user: &UserId,
-        display_name: Option<&str>,
-    ) -> Result<Option<Vec<Action>>> {
-        let mut ctx = self.ctx.clone();
-        ctx.user_id = user.to_owned();
-        ctx.user_display_name = display_name.map_or_else(|| user.to_string(), str::to_owned);
-        Ok(first_match(rules, &self.event, &ctx).await.map(<[Action]>::to_vec))
-    }
-}
-
-/// Every string of `value` that looks like a user ID.
-fn collect_user_ids(value: &Value, out: &mut HashSet<String>) {
-    match value {
-        Value::String(s) if s.starts_with('@') && s.contains(':') => {
-            out.insert(s.clone());
+        user: Option<&OwnedUserId>,
+        actions: &[Action],
+        json: &str,
+    ) -> NewNotification {
+        NewNotification {
+            user_id: user.cloned(),
+            room_id: self.pdu.room_id.clone(),
+            event_id: self.pdu.event_id.clone(),
+            sender: self.pdu.sender.clone(),
+            stream_pos: self.pos,
+            thread_id: self.thread.clone(),
+            highlight: actions.iter().any(Action::is_highlight),
+            actions: json.to_owned(),
+            ts: self.ts,
         }
-        Value::Array(items) => items.iter().for_each(|v| collect_user_ids(v, out)),
-        Value::Object(map) => map.values().for_each(|v| collect_user_ids(v, out)),
-        _ => {}
+    }
+
+    fn delivery(&self, user: &OwnedUserId, json: &str) -> NewDelivery {
+        NewDelivery {
+            user_id: user.clone(),
+            room_id: self.pdu.room_id.clone(),
+            event_id: self.pdu.event_id.clone(),
+            actions: json.to_owned(),
+        }
+    }
+
+    /// `user` has read up to this event, in its thread.
+    fn read_mark(&self, user: &OwnedUserId) -> ReadMark {
+        let scope = self.thread.clone().map(ReceiptScope::Thread).unwrap_or(ReceiptScope::Main);
+        ReadMark {
+            user_id: user.clone(),
+            room_id: self.pdu.room_id.clone(),
+            scope,
+            up_to: self.pos,
+        }
     }
 }
 
@@ -334,46 +284,12 @@ fn apply_member_event(
     invited.then_some(target)
 }
 
-/// The actions of the first rule of `rules` that applies (ruma's `Ruleset::get_actions`,
-/// with the event flattened once for all members).
-async fn first_match<'a>(
-    rules: &'a ruma::push::Ruleset,
-    event: &FlattenedJson,
-    ctx: &PushConditionRoomCtx,
-) -> Option<&'a [Action]> {
-    for rule in rules.iter() {
-        if rule.applies(event, ctx).await {
-            return Some(rule.actions());
-        }
-    }
-    None
-}
-
 /// The user a member event is about.
 fn member_target(pdu: &PduRef) -> Option<OwnedUserId> {
     if pdu.kind != TimelineEventType::RoomMember {
         return None;
     }
     pdu.state_key.as_deref().and_then(|k| UserId::parse(k).ok())
-}
-
-/// The event as push rules see it: its client-visible fields.
-fn push_event(pdu: &PduRef, content: Value) -> Result<Raw<Value>> {
-    let mut event = json!({
-        "event_id": pdu.event_id,
-        "room_id": pdu.room_id,
-        "sender": pdu.sender,
-        "type": pdu.kind,
-        "origin_server_ts": pdu.origin_server_ts,
-        "content": content,
-    });
-    if let Some(key) = &pdu.state_key {
-        event["state_key"] = json!(key);
-    }
-    if let Some(redacts) = &pdu.redacts {
-        event["redacts"] = json!(redacts);
-    }
-    Ok(Raw::from_json(serde_json::value::to_raw_value(&event)?))
 }
 
 /// The room's power levels before the event, for `sender_notification_permission`.

@@ -13,6 +13,7 @@ mod context;
 mod counts;
 mod delivery;
 mod evaluate;
+mod event_eval;
 mod gateway;
 mod notifications;
 mod payload;
@@ -74,7 +75,8 @@ impl Service {
         let storage = &self.ctx.storage;
         self.evaluated.send_replace(storage.push_evaluated_pos().await?);
         storage.release_push_claims().await?;
-        self.with_pushers.lock().extend(storage.users_with_pushers().await?);
+        let with_pushers = storage.users_with_pushers().await?;
+        self.with_pushers.lock().extend(with_pushers);
         let client = gateway::Gateway::new(&self.ctx.config.push)?;
         tokio::spawn(evaluate::run(
             self.services.clone(),

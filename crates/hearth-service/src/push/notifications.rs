@@ -40,7 +40,9 @@ impl Service {
         let limit = limit.map_or(DEFAULT_LIMIT, |l| u64::from(l).min(MAX_LIMIT as u64) as usize);
         let only_highlight = only == Some("highlight");
         let user = &session.user_id;
-        let records = self.ctx.storage.notifications(user, before, limit, only_highlight).await?;
+        let rooms = self.joined(user).await?;
+        let storage = &self.ctx.storage;
+        let records = storage.notifications(user, rooms, before, limit, only_highlight).await?;
         let next_token = (records.len() == limit && limit > 0)
             .then(|| records.last().map(|r| r.stream_pos.to_string()))
             .flatten();

@@ -83,6 +83,15 @@ impl Service {
         self.with_pushers.lock().contains(user)
     }
 
+    /// The joined local members of `room` whose notifications may have somewhere to go.
+    pub(super) fn members_with_pushers(
+        &self,
+        room: &super::context::RoomMembers,
+        server: &ruma::ServerName,
+    ) -> std::collections::HashSet<ruma::OwnedUserId> {
+        room.joined_local_among(&self.with_pushers.lock(), server)
+    }
+
     /// After pushers of `user` were deleted: forget them if none is left.
     pub(crate) async fn pushers_changed(&self, user: &UserId) -> Result<()> {
         if self.ctx.storage.pushers(user).await?.is_empty() {

@@ -135,23 +135,13 @@ impl Service {
     }
 
     /// The joined local members of `room` with their own rules (all must have been loaded
-    /// once): one pass over the smaller of the room and the users with their own rules.
+    /// once).
     pub(super) fn custom_members(
         &self,
         room: &RoomMembers,
         server: &ServerName,
     ) -> HashSet<OwnedUserId> {
-        let cache = self.rulesets.lock();
-        let custom = &cache.custom_users;
-        if custom.len() < room.len() {
-            custom.iter().filter(|u| room.is_joined_local(u, server)).cloned().collect()
-        } else {
-            room.local_joined(server)
-                .map(|(u, _)| u)
-                .filter(|u| custom.contains(*u))
-                .cloned()
-                .collect()
-        }
+        room.joined_local_among(&self.rulesets.lock().custom_users, server)
     }
 
     /// Load these users' rules into memory, several at a time.

@@ -1,8 +1,9 @@
-//! Push in SQLite: notifications (`push_notifications`, with a `read` flag), the evaluated
-//! position (`push_evaluated`), pushers and the delivery queue (`push_queue`).
+//! Push in SQLite: notifications of one user (`push_notifications`) and of a room's members
+//! (`push_room_notifications`, minus `push_exclusions`), read markers (`push_read`), the
+//! evaluated position (`push_evaluated`), pushers and the delivery queue (`push_queue`).
 //!
-//! The main timeline is stored as thread `''`. Unread notifications have a partial index, so
-//! counting them reads only unread rows.
+//! Threads are stored as their root; the main timeline as `''`; a read marker for every
+//! thread (an unthreaded receipt) as `'*'`.
 
 mod notifications;
 mod pushers;
@@ -12,7 +13,8 @@ use super::migrations::Area;
 
 pub(super) const AREA: Area = Area {
     name: "push",
-    migrations: &["
+    migrations: &[
+        "
         CREATE TABLE push_notifications (
             user_id TEXT NOT NULL,
             stream_pos INTEGER NOT NULL,
@@ -59,7 +61,42 @@ pub(super) const AREA: Area = Area {
         );
         CREATE INDEX push_queue_due ON push_queue (next_attempt_ms);
         CREATE INDEX push_queue_by_pusher ON push_queue (pusher_id);
-    "],
+    ",
+        "
+        -- Read markers replace per-row read flags; room notifications and exclusions let an
+        -- event's common result be stored once per room.
+        CREATE TABLE push_read (
+            user_id TEXT NOT NULL,
+            room_id TEXT NOT NULL,
+            thread_id TEXT NOT NULL,
+            up_to INTEGER NOT NULL,
+            PRIMARY KEY (user_id, room_id, thread_id)
+        ) WITHOUT ROWID;
+        INSERT INTO push_read (user_id, room_id, thread_id, up_to)
+            SELECT user_id, room_id, '*', max(stream_pos) FROM push_notifications
+            WHERE read = 1 GROUP BY user_id, room_id;
+        DROP INDEX push_notifications_unread;
+        ALTER TABLE push_notifications DROP COLUMN read;
+        CREATE INDEX push_notifications_by_room
+            ON push_notifications (user_id, room_id, stream_pos);
+        CREATE TABLE push_room_notifications (
+            room_id TEXT NOT NULL,
+            stream_pos INTEGER NOT NULL,
+            event_id TEXT NOT NULL,
+            sender TEXT NOT NULL,
+            thread_id TEXT NOT NULL,
+            highlight INTEGER NOT NULL,
+            actions TEXT NOT NULL,
+            ts INTEGER NOT NULL,
+            PRIMARY KEY (room_id, stream_pos)
+        ) WITHOUT ROWID;
+        CREATE TABLE push_exclusions (
+            user_id TEXT NOT NULL,
+            stream_pos INTEGER NOT NULL,
+            PRIMARY KEY (user_id, stream_pos)
+        ) WITHOUT ROWID;
+    ",
+    ],
 };
 
 /// The stored form of a thread: `''` for the main timeline.
@@ -69,7 +106,7 @@ fn thread_key(thread: Option<&ruma::EventId>) -> &str {
 
 use async_trait::async_trait;
 use hearth_core::Result;
-use ruma::{OwnedDeviceId, OwnedUserId, RoomId, UserId};
+use ruma::{OwnedDeviceId, OwnedUserId, UserId};
 
 use super::SqliteStore;
 use crate::push::*;
@@ -84,38 +121,32 @@ impl PushStore for SqliteStore {
         self.db.write(move |c| notifications::store_evaluation(c, &batch)).await
     }
 
-    async fn has_unread_notifications(&self, user_id: &UserId, room_id: &RoomId) -> Result<bool> {
-        let (user_id, room_id) = (user_id.to_owned(), room_id.to_owned());
-        self.db.read(move |c| notifications::has_unread(c, &user_id, &room_id)).await
-    }
-
-    async fn mark_notifications_read(&self, mark: ReadMark) -> Result<usize> {
+    async fn mark_read(&self, mark: ReadMark) -> Result<bool> {
         self.db.write(move |c| notifications::mark_read(c, &mark)).await
     }
 
     async fn unread_counts(
         &self,
         user_id: &UserId,
-        room_id: Option<&RoomId>,
+        rooms: Vec<MemberSince>,
         up_to: i64,
     ) -> Result<Vec<UnreadCount>> {
-        let (user_id, room_id) = (user_id.to_owned(), room_id.map(ToOwned::to_owned));
-        self.db
-            .read(move |c| notifications::unread_counts(c, &user_id, room_id.as_deref(), up_to))
-            .await
+        let user_id = user_id.to_owned();
+        self.db.read(move |c| notifications::unread_counts(c, &user_id, &rooms, up_to)).await
     }
 
     async fn notifications(
         &self,
         user_id: &UserId,
+        rooms: Vec<MemberSince>,
         before: Option<i64>,
         limit: usize,
         only_highlight: bool,
     ) -> Result<Vec<NotificationRecord>> {
         let user_id = user_id.to_owned();
-        self.db
-            .read(move |c| notifications::notifications(c, &user_id, before, limit, only_highlight))
-            .await
+        let page =
+            notifications::Page { before: before.unwrap_or(i64::MAX), limit, only_highlight };
+        self.db.read(move |c| notifications::notifications(c, &user_id, &rooms, &page)).await
     }
 
     async fn pushers(&self, user_id: &UserId) -> Result<Vec<PusherRecord>> {

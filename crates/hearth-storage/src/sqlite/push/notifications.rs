@@ -1,51 +1,85 @@
-//! Notifications: storing an evaluated batch, read marks, unread counts, `/notifications`.
+//! Notifications: storing an evaluated batch, read markers, unread counts, `/notifications`.
+//!
+//! A user's notifications in a room are their own rows plus the room's rows after their join
+//! that exclude nobody of them; one is unread when it is after the read marker of its thread
+//! and the all-threads marker.
+
+use std::collections::HashMap;
 
 use hearth_core::Result;
-use ruma::{OwnedEventId, OwnedRoomId, RoomId, UserId};
+use ruma::{OwnedEventId, OwnedRoomId, UserId};
 use rusqlite::{Connection, params};
 
 use super::thread_key;
 use crate::{
-    push::{EvaluatedBatch, NotificationRecord, ReadMark, ReceiptScope, UnreadCount},
+    push::{EvaluatedBatch, MemberSince, NotificationRecord, ReadMark, ReceiptScope, UnreadCount},
     sqlite::WriteCtx,
 };
+
+/// The all-threads read marker's thread.
+const ALL_THREADS: &str = "*";
 
 pub(super) fn evaluated_pos(c: &Connection) -> Result<i64> {
     Ok(c.query_row("SELECT pos FROM push_evaluated", [], |r| r.get(0))?)
 }
 
 pub(super) fn store_evaluation(c: &mut WriteCtx<'_>, batch: &EvaluatedBatch) -> Result<usize> {
-    let mut insert = c.prepare_cached(
+    let mut own = c.prepare_cached(
         "INSERT OR IGNORE INTO push_notifications
             (user_id, stream_pos, room_id, event_id, thread_id, highlight, actions, ts)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?;
+    let mut room = c.prepare_cached(
+        "INSERT OR IGNORE INTO push_room_notifications
+            (room_id, stream_pos, event_id, sender, thread_id, highlight, actions, ts)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?;
+    for n in &batch.notifications {
+        let thread = thread_key(n.thread_id.as_deref());
+        let (room_id, event_id) = (n.room_id.as_str(), n.event_id.as_str());
+        match &n.user_id {
+            Some(user) => own.execute(params![
+                user.as_str(),
+                n.stream_pos,
+                room_id,
+                event_id,
+                thread,
+                n.highlight,
+                n.actions,
+                n.ts
+            ])?,
+            None => room.execute(params![
+                room_id,
+                n.stream_pos,
+                event_id,
+                n.sender.as_str(),
+                thread,
+                n.highlight,
+                n.actions,
+                n.ts
+            ])?,
+        };
+    }
+    let mut exclude = c.prepare_cached(
+        "INSERT OR IGNORE INTO push_exclusions (user_id, stream_pos) VALUES (?1, ?2)",
+    )?;
+    for (user, pos) in &batch.exclusions {
+        exclude.execute(params![user.as_str(), pos])?;
+    }
     let mut queue = c.prepare_cached(
         "INSERT INTO push_queue (pusher_id, room_id, event_id, actions, next_attempt_ms,
                                  created_ms)
          SELECT id, ?2, ?3, ?4, ?5, ?5 FROM pushers WHERE user_id = ?1 AND kind = 'http'",
     )?;
     let mut queued = 0;
-    for n in &batch.notifications {
-        let inserted = insert.execute(params![
-            n.user_id.as_str(),
-            n.stream_pos,
-            n.room_id.as_str(),
-            n.event_id.as_str(),
-            thread_key(n.thread_id.as_deref()),
-            n.highlight,
-            n.actions,
-            n.ts,
+    for d in &batch.deliveries {
+        queued += queue.execute(params![
+            d.user_id.as_str(),
+            d.room_id.as_str(),
+            d.event_id.as_str(),
+            d.actions,
+            batch.now_ms,
         ])?;
-        if inserted > 0 && n.push {
-            queued += queue.execute(params![
-                n.user_id.as_str(),
-                n.room_id.as_str(),
-                n.event_id.as_str(),
-                n.actions,
-                batch.now_ms,
-            ])?;
-        }
     }
     for mark in &batch.reads {
         mark_read(c, mark)?;
@@ -54,109 +88,170 @@ pub(super) fn store_evaluation(c: &mut WriteCtx<'_>, batch: &EvaluatedBatch) -> 
     Ok(queued)
 }
 
-pub(super) fn has_unread(c: &Connection, user_id: &UserId, room_id: &RoomId) -> Result<bool> {
-    Ok(c.prepare_cached(
-        "SELECT EXISTS (SELECT 1 FROM push_notifications
-                        WHERE user_id = ?1 AND room_id = ?2 AND read = 0)",
-    )?
-    .query_row(params![user_id.as_str(), room_id.as_str()], |r| r.get(0))?)
+pub(super) fn mark_read(c: &Connection, mark: &ReadMark) -> Result<bool> {
+    let thread = match &mark.scope {
+        ReceiptScope::All => ALL_THREADS,
+        ReceiptScope::Main => "",
+        ReceiptScope::Thread(root) => root.as_str(),
+    };
+    let moved = c
+        .prepare_cached(
+            "INSERT INTO push_read (user_id, room_id, thread_id, up_to) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (user_id, room_id, thread_id) DO UPDATE SET up_to = excluded.up_to
+             WHERE excluded.up_to > push_read.up_to",
+        )?
+        .execute(params![mark.user_id.as_str(), mark.room_id.as_str(), thread, mark.up_to])?;
+    Ok(moved > 0)
 }
 
-pub(super) fn mark_read(c: &Connection, mark: &ReadMark) -> Result<usize> {
-    let (user, room, up_to) = (mark.user_id.as_str(), mark.room_id.as_str(), mark.up_to);
-    let changed = match &mark.scope {
-        ReceiptScope::All => c
-            .prepare_cached(
-                "UPDATE push_notifications SET read = 1
-                 WHERE user_id = ?1 AND room_id = ?2 AND stream_pos <= ?3 AND read = 0",
-            )?
-            .execute(params![user, room, up_to])?,
-        ReceiptScope::Main | ReceiptScope::Thread(_) => {
-            let thread = match &mark.scope {
-                ReceiptScope::Thread(root) => root.as_str(),
-                _ => "",
-            };
-            c.prepare_cached(
-                "UPDATE push_notifications SET read = 1
-                 WHERE user_id = ?1 AND room_id = ?2 AND thread_id = ?3 AND stream_pos <= ?4
-                   AND read = 0",
-            )?
-            .execute(params![user, room, thread, up_to])?
-        }
-    };
-    Ok(changed)
+/// The user's read markers: room -> thread -> position.
+type Markers = HashMap<String, HashMap<String, i64>>;
+
+fn markers(c: &Connection, user_id: &UserId) -> Result<Markers> {
+    let mut stmt =
+        c.prepare_cached("SELECT room_id, thread_id, up_to FROM push_read WHERE user_id = ?1")?;
+    let rows = stmt.query_map([user_id.as_str()], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?))
+    })?;
+    let mut out = Markers::new();
+    for row in rows {
+        let (room, thread, up_to) = row?;
+        out.entry(room).or_default().insert(thread, up_to);
+    }
+    Ok(out)
+}
+
+/// Where the user has read up to in one room's thread (`floor`: not before it either).
+fn read_up_to(marks: Option<&HashMap<String, i64>>, thread: &str, floor: i64) -> i64 {
+    let mark = |t: &str| marks.and_then(|m| m.get(t)).copied().unwrap_or(0);
+    floor.max(mark(ALL_THREADS)).max(mark(thread))
+}
+
+/// A notification row as read for counting and listing.
+struct Row {
+    room_id: String,
+    event_id: String,
+    stream_pos: i64,
+    thread_id: String,
+    highlight: bool,
+    actions: String,
+    ts: i64,
+}
+
+const OWN_ROWS: &str = "SELECT room_id, event_id, stream_pos, thread_id, highlight, actions, ts
+     FROM push_notifications
+     WHERE user_id = ?1 AND stream_pos > ?2 AND stream_pos < ?3 AND (?4 = 0 OR highlight = 1)
+       AND (?5 IS NULL OR room_id = ?5)
+     ORDER BY stream_pos DESC LIMIT ?6";
+
+const ROOM_ROWS: &str = "SELECT room_id, event_id, stream_pos, thread_id, highlight, actions, ts
+     FROM push_room_notifications r
+     WHERE room_id = ?5 AND stream_pos > ?2 AND stream_pos < ?3 AND (?4 = 0 OR highlight = 1)
+       AND sender != ?1
+       AND NOT EXISTS (SELECT 1 FROM push_exclusions x
+                       WHERE x.user_id = ?1 AND x.stream_pos = r.stream_pos)
+     ORDER BY stream_pos DESC LIMIT ?6";
+
+/// Rows of `sql` (`OWN_ROWS` or `ROOM_ROWS`) in `(after, before)`.
+fn rows(
+    c: &Connection,
+    sql: &str,
+    user_id: &UserId,
+    room: Option<&str>,
+    (after, before): (i64, i64),
+    only_highlight: bool,
+    limit: usize,
+) -> Result<Vec<Row>> {
+    let mut stmt = c.prepare_cached(sql)?;
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let rows = stmt.query_map(
+        params![user_id.as_str(), after, before, only_highlight, room, limit],
+        |r| {
+            Ok(Row {
+                room_id: r.get(0)?,
+                event_id: r.get(1)?,
+                stream_pos: r.get(2)?,
+                thread_id: r.get(3)?,
+                highlight: r.get(4)?,
+                actions: r.get(5)?,
+                ts: r.get(6)?,
+            })
+        },
+    )?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
 pub(super) fn unread_counts(
     c: &Connection,
     user_id: &UserId,
-    room_id: Option<&RoomId>,
+    rooms: &[MemberSince],
     up_to: i64,
 ) -> Result<Vec<UnreadCount>> {
-    let mut stmt = c.prepare_cached(
-        "SELECT room_id, thread_id, count(*), sum(highlight) FROM push_notifications
-         WHERE user_id = ?1 AND read = 0 AND stream_pos <= ?2 AND (?3 IS NULL OR room_id = ?3)
-         GROUP BY room_id, thread_id",
-    )?;
-    let rows =
-        stmt.query_map(params![user_id.as_str(), up_to, room_id.map(|r| r.as_str())], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, i64>(2)?,
-                r.get::<_, i64>(3)?,
-            ))
-        })?;
+    let marks = markers(c, user_id)?;
     let mut out = Vec::new();
-    for row in rows {
-        let (room, thread, notifications, highlights) = row?;
-        out.push(UnreadCount {
-            room_id: OwnedRoomId::try_from(room)?,
-            thread_id: (!thread.is_empty()).then(|| OwnedEventId::try_from(thread)).transpose()?,
-            notifications: notifications as u64,
-            highlights: highlights as u64,
-        });
+    for room in rooms {
+        let room_marks = marks.get(room.room_id.as_str());
+        // Nothing at or before the all-threads marker (or the join) can be unread.
+        let floor = read_up_to(room_marks, ALL_THREADS, room.joined_at);
+        let range = (floor, up_to.saturating_add(1));
+        let key = Some(room.room_id.as_str());
+        let mut found = rows(c, OWN_ROWS, user_id, key, range, false, usize::MAX)?;
+        found.extend(rows(c, ROOM_ROWS, user_id, key, range, false, usize::MAX)?);
+        let mut threads: HashMap<String, (u64, u64)> = HashMap::new();
+        for row in found {
+            if row.stream_pos > read_up_to(room_marks, &row.thread_id, floor) {
+                let counts = threads.entry(row.thread_id).or_default();
+                counts.0 += 1;
+                counts.1 += u64::from(row.highlight);
+            }
+        }
+        for (thread, (notifications, highlights)) in threads {
+            out.push(UnreadCount {
+                room_id: room.room_id.clone(),
+                thread_id: (!thread.is_empty())
+                    .then(|| OwnedEventId::try_from(thread))
+                    .transpose()?,
+                notifications,
+                highlights,
+            });
+        }
     }
     Ok(out)
+}
+
+/// Which notifications `/notifications` asks for.
+pub(super) struct Page {
+    pub before: i64,
+    pub limit: usize,
+    pub only_highlight: bool,
 }
 
 pub(super) fn notifications(
     c: &Connection,
     user_id: &UserId,
-    before: Option<i64>,
-    limit: usize,
-    only_highlight: bool,
+    rooms: &[MemberSince],
+    page: &Page,
 ) -> Result<Vec<NotificationRecord>> {
-    let mut stmt = c.prepare_cached(
-        "SELECT room_id, event_id, stream_pos, highlight, actions, ts, read
-         FROM push_notifications
-         WHERE user_id = ?1 AND stream_pos < ?2 AND (?3 = 0 OR highlight = 1)
-         ORDER BY stream_pos DESC LIMIT ?4",
-    )?;
-    let before = before.unwrap_or(i64::MAX);
-    let rows =
-        stmt.query_map(params![user_id.as_str(), before, only_highlight, limit as i64], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, i64>(2)?,
-                r.get::<_, bool>(3)?,
-                r.get::<_, String>(4)?,
-                r.get::<_, i64>(5)?,
-                r.get::<_, bool>(6)?,
-            ))
-        })?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (room, event, stream_pos, highlight, actions, ts, read) = row?;
+    let marks = markers(c, user_id)?;
+    let (limit, highlight) = (page.limit, page.only_highlight);
+    let mut found = rows(c, OWN_ROWS, user_id, None, (0, page.before), highlight, limit)?;
+    for room in rooms {
+        let (key, range) = (Some(room.room_id.as_str()), (room.joined_at, page.before));
+        found.extend(rows(c, ROOM_ROWS, user_id, key, range, highlight, limit)?);
+    }
+    found.sort_by_key(|r| std::cmp::Reverse(r.stream_pos));
+    found.truncate(limit);
+    let mut out = Vec::with_capacity(found.len());
+    for row in found {
+        let read_to = read_up_to(marks.get(&row.room_id), &row.thread_id, 0);
         out.push(NotificationRecord {
-            room_id: room.try_into()?,
-            event_id: event.try_into()?,
-            stream_pos,
-            highlight,
-            actions,
-            ts,
-            read,
+            room_id: OwnedRoomId::try_from(row.room_id)?,
+            event_id: OwnedEventId::try_from(row.event_id)?,
+            stream_pos: row.stream_pos,
+            highlight: row.highlight,
+            actions: row.actions,
+            ts: row.ts,
+            read: row.stream_pos <= read_to,
         });
     }
     Ok(out)
