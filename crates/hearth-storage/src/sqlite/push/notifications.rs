@@ -107,10 +107,13 @@ pub(super) fn mark_read(c: &Connection, mark: &ReadMark) -> Result<bool> {
 /// The user's read markers: room -> thread -> position.
 type Markers = HashMap<String, HashMap<String, i64>>;
 
-fn markers(c: &Connection, user_id: &UserId) -> Result<Markers> {
-    let mut stmt =
-        c.prepare_cached("SELECT room_id, thread_id, up_to FROM push_read WHERE user_id = ?1")?;
-    let rows = stmt.query_map([user_id.as_str()], |r| {
+/// The user's read markers, in one room or (`None`) all.
+fn markers(c: &Connection, user_id: &UserId, room: Option<&str>) -> Result<Markers> {
+    let mut stmt = c.prepare_cached(
+        "SELECT room_id, thread_id, up_to FROM push_read
+         WHERE user_id = ?1 AND (?2 IS NULL OR room_id = ?2)",
+    )?;
+    let rows = stmt.query_map(params![user_id.as_str(), room], |r| {
         Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?))
     })?;
     let mut out = Markers::new();
@@ -187,7 +190,11 @@ pub(super) fn unread_counts(
     rooms: &[MemberSince],
     up_to: i64,
 ) -> Result<Vec<UnreadCount>> {
-    let marks = markers(c, user_id)?;
+    let only = match rooms {
+        [one] => Some(one.room_id.as_str()),
+        _ => None,
+    };
+    let marks = markers(c, user_id, only)?;
     let mut out = Vec::new();
     for room in rooms {
         let room_marks = marks.get(room.room_id.as_str());
@@ -232,7 +239,7 @@ pub(super) fn notifications(
     rooms: &[MemberSince],
     page: &Page,
 ) -> Result<Vec<NotificationRecord>> {
-    let marks = markers(c, user_id)?;
+    let marks = markers(c, user_id, None)?;
     let (limit, highlight) = (page.limit, page.only_highlight);
     let mut found = rows(c, OWN_ROWS, user_id, None, (0, page.before), highlight, limit)?;
     for room in rooms {
