@@ -36,6 +36,7 @@ async fn notifications_are_listed_paginated_and_filtered() {
     assert_eq!(n["room_id"], room);
     assert_eq!(n["read"], false);
     assert!(n["ts"].as_u64().unwrap() > 0);
+    assert_eq!(n.get("profile_tag"), Some(&Value::Null), "present, as Synapse: {n}");
     assert_eq!(n["event"]["sender"], bob.user_id);
     let actions = n["actions"].as_array().unwrap();
     assert!(actions.contains(&json!("notify")));
