@@ -49,7 +49,7 @@ impl Service {
             // A whole room in an initial sync: Synapse answers the sync's own position, so
             // that `/messages` from `prev_batch` pages through the room (clients and SyTest
             // rely on it; `end` then follows).
-            Some(_) if since.is_none() && !limited => PaginationToken(upto),
+            Some(_) if req.since.is_none() && !limited => PaginationToken(req.upto),
             Some(first) => PaginationToken::before(first),
             None => PaginationToken(req.upto),
         };
