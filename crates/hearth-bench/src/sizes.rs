@@ -62,10 +62,10 @@ impl Sizes {
             messages_events: 10_000,
             messages_page: 100,
             messages_passes: 2,
-            messages_fill_cap: Duration::from_secs(150),
+            messages_fill_cap: Duration::from_secs(120),
             big_room_members: 10_000,
             big_room_join_concurrency: 10,
-            big_room_join_cap: Duration::from_secs(180),
+            big_room_join_cap: Duration::from_secs(120),
             big_room_sends: 100,
         }
     }
