@@ -37,6 +37,10 @@ pub struct MediaConfig {
     pub url_preview_timeout_secs: u64,
     /// How long a preview is reused, in seconds.
     pub url_preview_cache_secs: u64,
+    /// Accept any TLS certificate when fetching previews. Only for test harnesses whose
+    /// servers use self-signed certificates (SyTest; Synapse's
+    /// `use_insecure_ssl_client_just_for_testing_do_not_use`): never in production.
+    pub url_preview_accept_invalid_certs: bool,
 }
 
 /// A thumbnail size: `method` is `crop` or `scale` (spec: "Thumbnails").
@@ -77,6 +81,7 @@ impl Default for MediaConfig {
             url_preview_max_bytes: 10 * 1024 * 1024,
             url_preview_timeout_secs: 10,
             url_preview_cache_secs: 3600,
+            url_preview_accept_invalid_certs: false,
         }
     }
 }

@@ -69,6 +69,7 @@ impl Fetcher {
         domain_blacklist: Vec<String>,
         max_bytes: u64,
         timeout: Duration,
+        accept_invalid_certs: bool,
     ) -> Result<Fetcher> {
         let policy = Arc::new(policy);
         let client = reqwest::Client::builder()
@@ -78,6 +79,7 @@ impl Fetcher {
             .no_proxy()
             .timeout(timeout)
             .user_agent(concat!("Hearth/", env!("CARGO_PKG_VERSION"), " (URL preview)"))
+            .tls_danger_accept_invalid_certs(accept_invalid_certs)
             .build()
             .map_err(Error::internal)?;
         Ok(Fetcher { client, policy, domain_blacklist, max_bytes, timeout })

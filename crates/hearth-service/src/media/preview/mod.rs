@@ -36,6 +36,7 @@ impl Previewer {
                 config.url_preview_domain_blacklist.clone(),
                 config.url_preview_max_bytes,
                 Duration::from_secs(config.url_preview_timeout_secs),
+                config.url_preview_accept_invalid_certs,
             ))
         } else {
             None

@@ -159,3 +159,78 @@ async fn an_allowed_local_site_is_previewed_with_its_image() {
     let res = preview(&alice, &format!("{base}/big")).await;
     assert_eq!(error(res).await, (502, "M_UNKNOWN".to_owned()));
 }
+
+/// One HTTPS page on 127.0.0.1 behind a self-signed certificate (a test-only key pair), as
+/// SyTest serves its pages.
+async fn self_signed_site() -> (SocketAddr, tokio::task::JoinHandle<()>) {
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer, pem::PemObject};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let pem = include_bytes!("self_signed.pem");
+    let certs = CertificateDer::pem_slice_iter(pem).collect::<Result<Vec<_>, _>>().unwrap();
+    let key = PrivateKeyDer::from_pem_slice(pem).unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                // A failed handshake (a client refusing the certificate) just ends here.
+                let Ok(mut tls) = acceptor.accept(tcp).await else { return };
+                let mut request = Vec::new();
+                let mut buf = [0; 1024];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match tls.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => request.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let page =
+                    "<html><head><meta property=\"og:title\" content=\"Secure\"></head></html>";
+                let response = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\n\
+                     Connection: close\r\n\r\n{page}",
+                    page.len()
+                );
+                let _ = tls.write_all(response.as_bytes()).await;
+                let _ = tls.shutdown().await;
+            });
+        }
+    });
+    (addr, task)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn self_signed_sites_only_with_the_testing_switch() {
+    let (addr, task) = self_signed_site().await;
+    let url = format!("https://127.0.0.1:{}/page", addr.port());
+    for accept_invalid_certs in [false, true] {
+        let server = TestServer::start_with(|c| {
+            c.media.url_preview_enabled = true;
+            c.media.url_preview_ip_range_whitelist = vec!["127.0.0.1/32".parse().unwrap()];
+            c.media.url_preview_accept_invalid_certs = accept_invalid_certs;
+        })
+        .await;
+        let alice = server.register("alice").await;
+        let res = preview(&alice, &url).await;
+        if accept_invalid_certs {
+            let (status, og) = json(res).await;
+            assert_eq!((status, &og["og:title"]), (200, &serde_json::json!("Secure")), "{og}");
+            // The deprecated path, which SyTest calls, serves the same.
+            let legacy = format!("/_matrix/media/v3/preview_url?url={}", urlencode(&url));
+            let (status, og) = json(send(&alice, Method::GET, &legacy, None, &[]).await).await;
+            assert_eq!((status, &og["og:title"]), (200, &serde_json::json!("Secure")), "{og}");
+        } else {
+            assert_eq!(error(res).await, (502, "M_UNKNOWN".to_owned()));
+        }
+    }
+    task.abort();
+}
