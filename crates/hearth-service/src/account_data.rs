@@ -63,6 +63,12 @@ impl Service {
         Ok(())
     }
 
+    /// The account was deactivated: its account data goes, global and per room (spec:
+    /// "Account deactivation" asks it with `erase`; Synapse does it on every deactivation).
+    pub(crate) async fn on_user_deactivated(&self, user_id: &UserId) -> Result<()> {
+        self.ctx.storage.delete_user_account_data(user_id).await
+    }
+
     /// `M_NOT_FOUND` when nothing of that type is stored.
     pub async fn get(
         &self,

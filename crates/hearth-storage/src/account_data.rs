@@ -35,6 +35,9 @@ pub trait AccountDataStore {
         data_type: &str,
     ) -> Result<Option<Box<RawValue>>>;
 
+    /// Delete every piece of the user's account data (deactivation).
+    async fn delete_user_account_data(&self, user_id: &UserId) -> Result<()>;
+
     /// Account data of the user (global and every room) written at positions in
     /// `(since, until]`, latest content per type, in position order. `since = 0`: everything.
     async fn account_data_changes(

@@ -42,6 +42,7 @@ pub(super) async fn user_deactivated(services: &Services, user_id: &UserId) -> R
     services.rooms.forget_erasure(user_id);
     services.rooms.leave_all(user_id).await?;
     services.profile.clear(user_id).await?;
+    services.account_data.on_user_deactivated(user_id).await?;
     services.e2ee.on_user_deactivated(user_id).await?;
     services.push.on_user_deactivated(user_id).await?;
     Ok(())

@@ -61,6 +61,17 @@ impl AccountDataStore for SqliteStore {
             .await
     }
 
+    async fn delete_user_account_data(&self, user_id: &UserId) -> Result<()> {
+        let user_id = user_id.to_owned();
+        self.db
+            .write(move |c| {
+                c.prepare_cached("DELETE FROM account_data WHERE user_id = ?1")?
+                    .execute([user_id.as_str()])?;
+                Ok(())
+            })
+            .await
+    }
+
     async fn get_account_data(
         &self,
         user_id: &UserId,

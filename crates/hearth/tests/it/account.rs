@@ -189,6 +189,11 @@ async fn erasure_hides_messages_from_later_members_only() {
     let room = enc(&create_room(&alice, json!({"preset": "public_chat"})).await);
     assert_eq!(bob.post(&format!("/_matrix/client/v3/rooms/{room}/join"), json!({})).await.0, 200);
     let message = say(&alice, &room, "secret").await;
+    let data = format!("/_matrix/client/v3/user/{}", alice.user_id);
+    let global = alice.put(&format!("{data}/account_data/org.example.a"), json!({"a": 1})).await;
+    assert_eq!(global.0, 200, "{}", global.1);
+    let tag = alice.put(&format!("{data}/rooms/{room}/tags/u.work"), json!({})).await;
+    assert_eq!(tag.0, 200, "{}", tag.1);
 
     let path = "/_matrix/client/v3/account/deactivate";
     let session = alice.post(path, json!({})).await.1["session"].clone();
@@ -199,6 +204,10 @@ async fn erasure_hides_messages_from_later_members_only() {
         carol.post(&format!("/_matrix/client/v3/rooms/{room}/join"), json!({})).await.0,
         200
     );
+    // Their account data is gone, global and per room.
+    let storage = &server.services().ctx.storage;
+    let alice_id = ruma::UserId::parse(&alice.user_id).unwrap();
+    assert!(storage.account_data_changes(&alice_id, 0, i64::MAX).await.unwrap().is_empty());
 
     // Bob was there: he keeps the message. Carol joined later: she sees it redacted, with
     // no redaction event behind it (none is sent).
