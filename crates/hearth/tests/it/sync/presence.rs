@@ -98,6 +98,48 @@ async fn offline_when_not_syncing_and_with_set_presence_offline() {
     assert_eq!(states.last().map(String::as_str), Some("offline"), "{states:?}");
 }
 
+/// Alice's long-polls from `token` until Bob's presence is `want`; every state seen on the way.
+async fn watch_presence(alice: &User, bob: &User, token: Value, want: &str) -> (Vec<Value>, Value) {
+    let mut token = token;
+    let mut seen = Vec::new();
+    for _ in 0..20 {
+        let body =
+            sync_with(alice, &format!("since={}&timeout=30000", q(token.as_str().unwrap()))).await;
+        token = body["next_batch"].clone();
+        if let Some(p) = presence_of(&body, bob) {
+            seen.push(p["content"].clone());
+            if p["content"]["presence"] == want {
+                return (seen, token);
+            }
+        }
+    }
+    panic!("bob never became {want}: {seen:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_users_become_unavailable_and_acting_brings_them_back() {
+    let server = TestServer::start_with(|c| {
+        c.presence.idle_timeout_ms = 200;
+        c.presence.offline_timeout_ms = 60_000;
+    })
+    .await;
+    let alice = server.register("alice").await;
+    let bob = server.register("bob").await;
+    let room = create_room(&alice, json!({"preset": "public_chat"})).await;
+    join(&bob, &room).await;
+    let token = initial(&alice).await["next_batch"].clone();
+    // Bob syncs (online), then does nothing: still connected, but idle.
+    initial(&bob).await;
+    let (seen, token) = watch_presence(&alice, &bob, token, "unavailable").await;
+    let idle = seen.last().unwrap();
+    assert!(idle["last_active_ago"].is_u64(), "{idle}");
+    assert!(idle.get("currently_active").is_none(), "only for online: {idle}");
+    // Sending a message is a pro-active action: online and currently active again.
+    crate::push::say(&bob, &room, "back").await;
+    let (seen, _) = watch_presence(&alice, &bob, token, "online").await;
+    assert_eq!(seen.last().unwrap()["currently_active"], true, "{seen:?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn disabled_presence_accepts_and_shares_nothing() {
     let server = TestServer::start_with(|c| c.presence.enabled = false).await;
