@@ -18,6 +18,7 @@ mod gateway;
 mod notifications;
 mod payload;
 mod pushers;
+mod room_upgrade;
 mod rules;
 mod thread;
 

@@ -279,7 +279,7 @@ impl Service {
         self.save(user_id, rules).await
     }
 
-    async fn save(&self, user_id: &UserId, rules: Ruleset) -> Result<()> {
+    pub(super) async fn save(&self, user_id: &UserId, rules: Ruleset) -> Result<()> {
         let content = serde_json::value::to_raw_value(&PushRulesEventContent::new(rules.clone()))?;
         let services = self.services.upgrade().ok_or_else(|| Error::internal("shutting down"))?;
         services.account_data.set(user_id, None, PUSH_RULES, content).await?;

@@ -371,8 +371,8 @@ impl Service {
     }
 
     /// The old room's local members keep their tags and direct-chat marks on the new room
-    /// (spec: settings "should" follow the room; Synapse does this at the upgrade).
-    /// TODO(push): room-specific push rules should be copied too, once the push service can.
+    /// (spec: settings "should" follow the room; Synapse does this at the upgrade), and their
+    /// push rules about the room.
     async fn transfer_member_settings(&self, old: &RoomId, new: &RoomId) -> Result<()> {
         let storage = &self.ctx.storage;
         let services = self.services()?;
@@ -381,6 +381,7 @@ impl Service {
             members.iter().filter(|m| m.user_id.server_name() == self.ctx.config.server_name);
         for member in local {
             let user = &member.user_id;
+            services.push.copy_room_rules(user, old, new).await?;
             if let Some(tags) = storage.get_account_data(user, Some(old), "m.tag").await? {
                 services.account_data.set(user, Some(new), "m.tag", tags).await?;
             }

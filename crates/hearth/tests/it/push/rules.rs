@@ -245,3 +245,41 @@ async fn malformed_paths_and_who_may_ask() {
     let guest = server.client().with_token(guest["access_token"].as_str().unwrap());
     assert_error(&guest.get(&format!("{RULES}/")).await, 403, "M_GUEST_ACCESS_FORBIDDEN");
 }
+
+/// An upgrade copies each member's rules about the old room to the new one (Synapse): the
+/// room rule, and override rules on its `room_id`, enabled or not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rules_about_a_room_follow_its_upgrade() {
+    let server = TestServer::start().await;
+    let alice = server.register("alice").await;
+    let bob = server.register("bob").await;
+    let old = super::room_with(&alice, &bob).await;
+    let mute = json!({"actions": []});
+    assert_eq!(alice.put(&format!("{RULES}/global/room/{}", enc(&old)), mute).await.0, 200);
+    let on_room = json!({
+        "conditions": [{"kind": "event_match", "key": "room_id", "pattern": old}],
+        "actions": ["notify", {"set_tweak": "sound", "value": "bell"}],
+    });
+    assert_eq!(bob.put(&format!("{RULES}/global/override/bells"), on_room).await.0, 200);
+    let enabled = format!("{RULES}/global/override/bells/enabled");
+    assert_eq!(bob.put(&enabled, json!({"enabled": false})).await.0, 200);
+
+    let path = format!("/_matrix/client/v3/rooms/{}/upgrade", enc(&old));
+    let (status, body) = alice.post(&path, json!({"new_version": "11"})).await;
+    assert_eq!(status, 200, "{body}");
+    let new = body["replacement_room"].as_str().unwrap();
+
+    let (status, rule) = alice.get(&format!("{RULES}/global/room/{}", enc(new))).await;
+    assert_eq!(status, 200, "{rule}");
+    assert_eq!(rule["actions"], json!([]));
+    assert_eq!(rule["enabled"], true);
+    let (status, rule) = bob.get(&format!("{RULES}/global/override/{}", enc(new))).await;
+    assert_eq!(status, 200, "{rule}");
+    assert_eq!(rule["conditions"][0]["pattern"], new);
+    assert_eq!(rule["actions"][1], json!({"set_tweak": "sound", "value": "bell"}));
+    assert_eq!(rule["enabled"], false);
+    // The old rules stay; members without rules about the room get none.
+    assert_eq!(bob.get(&format!("{RULES}/global/override/bells")).await.0, 200);
+    assert_eq!(alice.get(&format!("{RULES}/global/room/{}", enc(&old))).await.0, 200);
+    assert_error(&bob.get(&format!("{RULES}/global/room/{}", enc(new))).await, 404, "M_NOT_FOUND");
+}
