@@ -16,7 +16,7 @@ use serde::de::DeserializeOwned;
 use crate::{
     ApiError, AppState,
     middleware::ClientIp,
-    ruma_wrapper::{check_json, extract_access_token, read_body},
+    ruma_wrapper::{check_json, extract_access_token, read_body, user_agent},
 };
 
 /// The caller, from a required access token.
@@ -28,7 +28,8 @@ impl FromRequestParts<AppState> for Auth {
     async fn from_request_parts(parts: &mut Parts, services: &AppState) -> Result<Self, ApiError> {
         let token = extract_access_token(parts).ok_or_else(Error::missing_token)?;
         let ip = client_ip(parts);
-        Ok(Auth(services.accounts.authenticate(&token, ip).await?))
+        let user_agent = user_agent(parts);
+        Ok(Auth(services.accounts.authenticate_client(&token, ip, user_agent).await?))
     }
 }
 

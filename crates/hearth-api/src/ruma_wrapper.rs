@@ -95,13 +95,20 @@ where
         let session = match (auth_need::<T>(), &access_token) {
             (AuthNeed::None, _) | (AuthNeed::Optional, None) => None,
             (AuthNeed::Required, None) => return Err(Error::missing_token().into()),
-            (_, Some(token)) => Some(services.accounts.authenticate(token, client_ip).await?),
+            (_, Some(token)) => Some(
+                services.accounts.authenticate_client(token, client_ip, user_agent(&parts)).await?,
+            ),
         };
 
         let http_req = http::Request::from_parts(parts, bytes.clone());
         let body = T::try_from_http_request(http_req, &path_args).map_err(request_error)?;
         Ok(Ruma { body, session, client_ip, access_token, raw_body: bytes })
     }
+}
+
+/// The `User-Agent` header, if readable (devices remember it for `/admin/whois`).
+pub(crate) fn user_agent(parts: &http::request::Parts) -> Option<&str> {
+    parts.headers.get(http::header::USER_AGENT).and_then(|v| v.to_str().ok())
 }
 
 /// `Authorization: Bearer <token>`, or the deprecated `access_token` query parameter.

@@ -67,6 +67,8 @@ pub struct DeviceRecord {
     pub display_name: Option<String>,
     pub last_seen_ip: Option<String>,
     pub last_seen_ts: Option<u64>,
+    /// The `User-Agent` of the last request seen.
+    pub last_seen_user_agent: Option<String>,
 }
 
 /// A device seen in use: written lazily, in batches.
@@ -76,6 +78,7 @@ pub struct LastSeen {
     pub device_id: OwnedDeviceId,
     pub ip: String,
     pub ts: u64,
+    pub user_agent: Option<String>,
 }
 
 /// New tokens replacing a refresh token (spec: client-server-api "Refreshing access tokens").

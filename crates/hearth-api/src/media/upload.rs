@@ -79,7 +79,8 @@ where
             };
         let token = extract_access_token(&parts).ok_or_else(Error::missing_token)?;
         let client_ip = parts.extensions.get::<ClientIp>().map(|c| c.0).unwrap_or([0; 4].into());
-        let session = services.accounts.authenticate(&token, client_ip).await?;
+        let user_agent = crate::ruma_wrapper::user_agent(&parts);
+        let session = services.accounts.authenticate_client(&token, client_ip, user_agent).await?;
         let limit = services.media.max_upload_bytes();
         let declared = parts
             .headers

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use hearth_core::{Error, Result};
 use ruma::{
-    UserId,
+    MilliSecondsSinceUnixEpoch, UInt, UserId,
     api::client::admin::get_user_info::v3::{ConnectionInfo, DeviceInfo, SessionInfo},
 };
 
@@ -13,8 +13,8 @@ use super::{Service, Session};
 
 impl Service {
     /// `GET /admin/whois/{userId}`: the user's devices, each with one session whose connection
-    /// is the device's last-seen IP and time. Only for the user themself or a server admin
-    /// (Synapse's rule), and only local users. The user agent is not recorded: `null`.
+    /// is the device's last-seen IP, time and user agent. Only for the user themself or a
+    /// server admin (Synapse's rule), and only local users.
     pub async fn whois(
         &self,
         session: &Session,
@@ -29,15 +29,16 @@ impl Service {
         if self.ctx.storage.get_user(user_id).await?.is_none() {
             return Err(Error::not_found("No such user"));
         }
-        let devices = self.devices(user_id).await?;
+        let devices = self.device_records(user_id).await?;
         Ok(devices
             .into_iter()
             .map(|device| {
                 let mut session = SessionInfo::new();
-                if device.last_seen_ts.is_some() {
+                if let Some(ts) = device.last_seen_ts {
                     let mut connection = ConnectionInfo::new();
                     connection.ip = device.last_seen_ip;
-                    connection.last_seen = device.last_seen_ts;
+                    connection.last_seen = UInt::new(ts).map(MilliSecondsSinceUnixEpoch);
+                    connection.user_agent = device.last_seen_user_agent;
                     session.connections.push(connection);
                 }
                 let mut info = DeviceInfo::new();

@@ -25,6 +25,15 @@ impl Service {
         Ok(records.into_iter().map(|r| self.to_device(user_id, r)).collect())
     }
 
+    /// The stored devices with their freshest last-seen IP, time and user agent.
+    pub(super) async fn device_records(&self, user_id: &UserId) -> Result<Vec<DeviceRecord>> {
+        let mut records = self.ctx.storage.get_devices(user_id).await?;
+        for record in &mut records {
+            self.last_seen.overlay(user_id, record);
+        }
+        Ok(records)
+    }
+
     /// `M_NOT_FOUND` if the user has no such device.
     pub async fn device(&self, user_id: &UserId, device_id: &DeviceId) -> Result<Device> {
         let record = self.ctx.storage.get_device(user_id, device_id).await?;
@@ -109,7 +118,8 @@ impl Service {
     }
 }
 
-/// Remembers when each device was last seen; writes to the database only when the IP changes
+/// Remembers when each device was last seen; writes to the database only when the IP or user
+/// agent changes
 /// or the stored time is older than [`WRITE_INTERVAL_MS`]. Readers see the fresh value.
 #[derive(Default)]
 pub(super) struct LastSeenTracker {
@@ -118,37 +128,54 @@ pub(super) struct LastSeenTracker {
 
 struct Seen {
     ip: IpAddr,
+    user_agent: Option<String>,
     ts: u64,
     written_ts: u64,
 }
 
 impl LastSeenTracker {
-    pub(super) fn seen(&self, ctx: &Arc<Ctx>, user: &UserId, device: &DeviceId, ip: IpAddr) {
+    pub(super) fn seen(
+        &self,
+        ctx: &Arc<Ctx>,
+        user: &UserId,
+        device: &DeviceId,
+        ip: IpAddr,
+        user_agent: Option<&str>,
+    ) {
         let now = now_millis();
-        let due = {
+        let written = {
             let mut seen = self.seen.lock();
             let key = (user.to_owned(), device.to_owned());
+            let previous = seen.get(&key);
+            // A request without a user agent (or through a path that does not pass it on)
+            // keeps the one seen before.
+            let user_agent = user_agent
+                .map(str::to_owned)
+                .or_else(|| previous.and_then(|s| s.user_agent.clone()));
             match seen.get_mut(&key) {
-                Some(s) if s.ip == ip && now.saturating_sub(s.written_ts) < WRITE_INTERVAL_MS => {
+                Some(s)
+                    if s.ip == ip
+                        && s.user_agent == user_agent
+                        && now.saturating_sub(s.written_ts) < WRITE_INTERVAL_MS =>
+                {
                     s.ts = now;
-                    false
+                    None
                 }
-                Some(s) => {
-                    *s = Seen { ip, ts: now, written_ts: now };
-                    true
-                }
-                None => {
-                    seen.insert(key, Seen { ip, ts: now, written_ts: now });
-                    true
+                _ => {
+                    let fresh =
+                        Seen { ip, user_agent: user_agent.clone(), ts: now, written_ts: now };
+                    seen.insert(key, fresh);
+                    Some(user_agent)
                 }
             }
         };
-        if due {
+        if let Some(user_agent) = written {
             let record = LastSeen {
                 user_id: user.to_owned(),
                 device_id: device.to_owned(),
                 ip: ip.to_string(),
                 ts: now,
+                user_agent,
             };
             let storage = ctx.storage.clone();
             tokio::spawn(async move {
@@ -166,6 +193,7 @@ impl LastSeenTracker {
         {
             record.last_seen_ts = Some(s.ts);
             record.last_seen_ip = Some(s.ip.to_string());
+            record.last_seen_user_agent = s.user_agent.clone();
         }
     }
 

@@ -202,6 +202,17 @@ impl Service {
     /// Resolve an access token to its session: `M_UNKNOWN_TOKEN` if unknown, and with
     /// `soft_logout` if it expired (the client can refresh it).
     pub async fn authenticate(&self, token: &str, ip: IpAddr) -> Result<Session> {
+        self.authenticate_client(token, ip, None).await
+    }
+
+    /// [`Self::authenticate`], remembering the client's `User-Agent` for the device
+    /// (`/admin/whois`); `None` keeps the one seen before.
+    pub async fn authenticate_client(
+        &self,
+        token: &str,
+        ip: IpAddr,
+        user_agent: Option<&str>,
+    ) -> Result<Session> {
         let unknown = || Error::unknown_token(false, "Unknown access token");
         let hash = hash_token(token);
         let owner = self.ctx.storage.find_access_token(hash).await?.ok_or_else(unknown)?;
@@ -215,7 +226,7 @@ impl Service {
             // The client has its new tokens: the refresh token it spent can go.
             self.ctx.storage.retire_spent_refresh_token(hash).await?;
         }
-        self.last_seen.seen(&self.ctx, &owner.user_id, &owner.device_id, ip);
+        self.last_seen.seen(&self.ctx, &owner.user_id, &owner.device_id, ip, user_agent);
         Ok(Session { user_id: owner.user_id, device_id: owner.device_id, is_guest: owner.is_guest })
     }
 }

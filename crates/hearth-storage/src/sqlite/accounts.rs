@@ -67,6 +67,10 @@ pub(super) const AREA: Area = Area {
         "
         ALTER TABLE users ADD COLUMN erased INTEGER NOT NULL DEFAULT 0;
     ",
+        // `/admin/whois` reports each device's last user agent.
+        "
+        ALTER TABLE devices ADD COLUMN last_seen_user_agent TEXT;
+    ",
     ],
 };
 
@@ -116,6 +120,7 @@ fn device_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<DeviceRecord> {
         display_name: r.get(1)?,
         last_seen_ip: r.get(2)?,
         last_seen_ts: r.get::<_, Option<i64>>(3)?.map(|t| t as u64),
+        last_seen_user_agent: r.get(4)?,
     })
 }
 
@@ -414,7 +419,7 @@ impl AccountStore for SqliteStore {
         self.db
             .read(move |c| {
                 let mut stmt = c.prepare_cached(
-                    "SELECT device_id, display_name, last_seen_ip, last_seen_ts
+                    "SELECT device_id, display_name, last_seen_ip, last_seen_ts, last_seen_user_agent
                      FROM devices WHERE user_id = ?1 ORDER BY device_id",
                 )?;
                 let rows = stmt.query_map([user_id.as_str()], device_record)?;
@@ -432,7 +437,7 @@ impl AccountStore for SqliteStore {
         self.db
             .read(move |c| {
                 let mut stmt = c.prepare_cached(
-                    "SELECT device_id, display_name, last_seen_ip, last_seen_ts
+                    "SELECT device_id, display_name, last_seen_ip, last_seen_ts, last_seen_user_agent
                      FROM devices WHERE user_id = ?1 AND device_id = ?2",
                 )?;
                 Ok(stmt
@@ -482,7 +487,8 @@ impl AccountStore for SqliteStore {
         self.db
             .write(move |c| {
                 let mut stmt = c.prepare_cached(
-                    "UPDATE devices SET last_seen_ip = ?3, last_seen_ts = ?4
+                    "UPDATE devices SET last_seen_ip = ?3, last_seen_ts = ?4,
+                        last_seen_user_agent = ?5
                      WHERE user_id = ?1 AND device_id = ?2",
                 )?;
                 for s in &seen {
@@ -490,7 +496,8 @@ impl AccountStore for SqliteStore {
                         s.user_id.as_str(),
                         s.device_id.as_str(),
                         s.ip,
-                        s.ts as i64
+                        s.ts as i64,
+                        s.user_agent
                     ])?;
                 }
                 Ok(())

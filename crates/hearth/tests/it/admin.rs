@@ -11,16 +11,30 @@ async fn whois_for_oneself_and_for_admins() {
     let bob = server.register("bob").await;
     let whois = |user: &str| format!("/_matrix/client/v3/admin/whois/{user}");
 
-    // Oneself: the device in use, with the address and time it was last seen from.
-    let (status, body) = alice.get(&whois(&alice.user_id)).await;
-    assert_eq!(status, 200, "{body}");
+    // Oneself: the device in use, with the address, time and user agent it was last seen
+    // with (this very request).
+    let response = reqwest::Client::builder()
+        .user_agent("HearthTest/1.0")
+        .build()
+        .unwrap()
+        .get(format!("{}{}", server.base, whois(&alice.user_id)))
+        .bearer_auth(alice.access_token())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["user_id"], alice.user_id);
     let devices = body["devices"].as_object().unwrap();
     assert_eq!(devices.len(), 1, "{body}");
     let connection = &devices[&alice.device_id]["sessions"][0]["connections"][0];
     assert_eq!(connection["ip"], "127.0.0.1", "{body}");
     assert!(connection["last_seen"].is_u64(), "{body}");
-    assert!(connection.as_object().unwrap().contains_key("user_agent"), "{body}");
+    assert_eq!(connection["user_agent"], "HearthTest/1.0", "{body}");
+    // A request without a user agent keeps the one seen before.
+    let (_, body) = alice.get(&whois(&alice.user_id)).await;
+    let connection = &body["devices"][&alice.device_id]["sessions"][0]["connections"][0];
+    assert_eq!(connection["user_agent"], "HearthTest/1.0", "{body}");
 
     // Someone else: only a server admin.
     assert_error(&bob.get(&whois(&alice.user_id)).await, 403, "M_FORBIDDEN");
