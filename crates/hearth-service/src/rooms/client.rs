@@ -83,7 +83,7 @@ impl Service {
                 obj = redact(obj, &rules.redaction, Some(RedactedBecause::from_json(because)))
                     .unwrap_or(obj_fallback(pdu));
             }
-        } else if self.pruned_for(viewer, membership.as_deref(), pdu).await?
+        } else if self.pruned_for(viewer.map(|v| v.user), membership.as_deref(), pdu).await?
             && let Some((_, rules)) = self.room_version(&pdu.room_id).await?
         {
             obj = redact(obj, &rules.redaction, None).unwrap_or(obj_fallback(pdu));
@@ -129,10 +129,11 @@ impl Service {
     }
 
     /// Served pruned without a redaction: a self-destructed message, or an erased sender's
-    /// event for someone who was not in the room when it was sent.
-    async fn pruned_for(
+    /// event for someone who was not in the room when it was sent (`membership`: the viewer's
+    /// after the event). Sync's render cache asks this before using its viewer-free copy.
+    pub(crate) async fn pruned_for(
         &self,
-        viewer: Option<Viewer<'_>>,
+        viewer: Option<&UserId>,
         membership: Option<&str>,
         pdu: &PduRef,
     ) -> Result<bool> {
@@ -140,7 +141,7 @@ impl Service {
             return Ok(true);
         }
         Ok(match viewer {
-            Some(viewer) if viewer.user != pdu.sender && membership != Some("join") => {
+            Some(viewer) if viewer != pdu.sender && membership != Some("join") => {
                 self.sender_erased(&pdu.sender).await?
             }
             _ => false,

@@ -13,7 +13,7 @@ use ruma::{OwnedEventId, events::TimelineEventType};
 use serde_json::{Map, Value, value::RawValue};
 
 use super::Pass;
-use crate::rooms::PduRef;
+use crate::rooms::{PduRef, Viewer};
 
 /// Rendered events kept.
 const CACHE: usize = 30_000;
@@ -45,6 +45,11 @@ impl Pass<'_> {
         pdu: &PduRef,
         relations: Option<&Value>,
     ) -> Result<Box<RawValue>> {
+        let membership = self.membership_after(record, pdu).await?;
+        let rooms = &self.services.rooms;
+        if rooms.pruned_for(Some(self.user), membership.as_deref(), pdu).await? {
+            return self.render_pruned(record, pdu, relations).await;
+        }
         let rendered = self.rendered(record, pdu).await?;
         let mut json = String::with_capacity(rendered.head.len() + rendered.unsigned.len() + 96);
         json.push_str(&rendered.head);
@@ -57,7 +62,7 @@ impl Pass<'_> {
             json.push_str(",\"transaction_id\":");
             json.push_str(&serde_json::to_string(txn)?);
         }
-        if let Some(membership) = self.membership_after(record, pdu).await? {
+        if let Some(membership) = membership {
             json.push_str(",\"membership\":");
             json.push_str(&serde_json::to_string(&membership)?);
         }
@@ -71,6 +76,27 @@ impl Pass<'_> {
         }
         json.push_str("}}");
         Ok(RawValue::from_string(json)?)
+    }
+
+    /// An event pruned for this viewer (an erased sender's, a self-destructed message): built
+    /// for them, not from or into the cache.
+    async fn render_pruned(
+        &self,
+        record: &EventRecord,
+        pdu: &PduRef,
+        relations: Option<&Value>,
+    ) -> Result<Box<RawValue>> {
+        let viewer = Viewer { user: self.user, device: Some(self.device) };
+        let mut value = self.services.rooms.client_value(record, pdu, Some(viewer), true).await?;
+        if let Some(event) = value.as_object_mut() {
+            event.remove("room_id");
+            if let (Some(relations), Some(Value::Object(unsigned))) =
+                (relations, event.get_mut("unsigned"))
+            {
+                unsigned.insert("m.relations".to_owned(), relations.clone());
+            }
+        }
+        Ok(serde_json::value::to_raw_value(&value)?)
     }
 
     async fn rendered(&self, record: &EventRecord, pdu: &PduRef) -> Result<Arc<Rendered>> {

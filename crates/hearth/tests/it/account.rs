@@ -186,9 +186,24 @@ async fn erasure_hides_messages_from_later_members_only() {
     let alice = server.register("alice").await;
     let bob = server.register("bob").await;
     let carol = server.register("carol").await;
-    let room = enc(&create_room(&alice, json!({"preset": "public_chat"})).await);
+    let room_id = create_room(&alice, json!({"preset": "public_chat"})).await;
+    let room = enc(&room_id);
     assert_eq!(bob.post(&format!("/_matrix/client/v3/rooms/{room}/join"), json!({})).await.0, 200);
     let message = say(&alice, &room, "secret").await;
+    // Carol joins after the message and sees it, in full, until the erasure.
+    assert_eq!(
+        carol.post(&format!("/_matrix/client/v3/rooms/{room}/join"), json!({})).await.0,
+        200
+    );
+    let synced = |user: &'static str, body: Value| {
+        let timeline = &body["rooms"]["join"][&room_id]["timeline"]["events"];
+        let event = timeline.as_array().unwrap().iter().find(|e| e["event_id"] == message);
+        let content = event.map(|e| e["content"].clone());
+        assert!(content.is_some(), "{user}: {body}");
+        content.unwrap()
+    };
+    let (_, body) = carol.get("/_matrix/client/v3/sync").await;
+    assert_eq!(synced("carol", body)["body"], "secret");
     let data = format!("/_matrix/client/v3/user/{}", alice.user_id);
     let global = alice.put(&format!("{data}/account_data/org.example.a"), json!({"a": 1})).await;
     assert_eq!(global.0, 200, "{}", global.1);
@@ -200,17 +215,17 @@ async fn erasure_hides_messages_from_later_members_only() {
     let auth = password_auth("password123", session.as_str().unwrap());
     let (status, body) = alice.post(path, json!({"auth": auth, "erase": true})).await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(
-        carol.post(&format!("/_matrix/client/v3/rooms/{room}/join"), json!({})).await.0,
-        200
-    );
     // Their account data is gone, global and per room.
     let storage = &server.services().ctx.storage;
     let alice_id = ruma::UserId::parse(&alice.user_id).unwrap();
     assert!(storage.account_data_changes(&alice_id, 0, i64::MAX).await.unwrap().is_empty());
 
     // Bob was there: he keeps the message. Carol joined later: she sees it redacted, with
-    // no redaction event behind it (none is sent).
+    // no redaction event behind it (none is sent), in /sync too.
+    let (_, body) = bob.get("/_matrix/client/v3/sync").await;
+    assert_eq!(synced("bob", body)["body"], "secret");
+    let (_, body) = carol.get("/_matrix/client/v3/sync").await;
+    assert_eq!(synced("carol", body), json!({}));
     let url = format!("/_matrix/client/v3/rooms/{room}/event/{}", enc(&message));
     let (status, seen) = bob.get(&url).await;
     assert_eq!((status.as_u16(), &seen["content"]["body"]), (200, &json!("secret")), "{seen}");

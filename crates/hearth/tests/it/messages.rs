@@ -221,7 +221,8 @@ async fn unsigned_membership_is_the_viewers_after_each_event() {
 async fn self_destructing_messages_are_pruned_once_expired() {
     let server = TestServer::start_with(|c| c.rooms.ephemeral_messages = true).await;
     let alice = server.register("alice").await;
-    let room = enc(&create_room(&alice, json!({})).await);
+    let room_id = create_room(&alice, json!({})).await;
+    let room = enc(&room_id);
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
     let now = now.as_millis() as u64;
     let message = |body: &str, after: Value| json!({"msgtype": "m.text", "body": body, "org.matrix.self_destruct_after": after});
@@ -243,6 +244,10 @@ async fn self_destructing_messages_are_pruned_once_expired() {
         page["chunk"].as_array().unwrap().iter().map(|e| &e["content"]).collect();
     assert_eq!(contents[2], &json!({}), "{page}");
     assert_eq!(contents[1]["body"], "later", "{page}");
+    let (_, sync) = alice.get("/_matrix/client/v3/sync").await;
+    let timeline = sync["rooms"]["join"][&room_id]["timeline"]["events"].as_array().unwrap();
+    let gone = timeline.iter().find(|e| e["event_id"] == expired).unwrap();
+    assert_eq!(gone["content"], json!({}), "{gone}");
 }
 
 /// Off by default, as in Synapse: the field is only content.
