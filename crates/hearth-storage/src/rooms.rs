@@ -152,6 +152,9 @@ pub struct MembershipRecord {
     pub display_name: Option<String>,
     pub avatar_url: Option<String>,
     pub forgotten: bool,
+    /// While joined: the position of the join that began it (a later join, such as a new
+    /// display name, does not move it).
+    pub joined_at: Option<i64>,
 }
 
 /// Which way to walk a room's timeline.

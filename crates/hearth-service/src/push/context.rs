@@ -26,6 +26,20 @@ pub(super) struct Member {
     pub display_name: Option<String>,
     /// Stream position of the event that set this membership.
     pub pos: i64,
+    /// While joined: where the join began (a new display name is a join too, and keeps it).
+    pub joined_since: Option<i64>,
+}
+
+impl Member {
+    pub fn new(membership: MembershipState, display_name: Option<String>, pos: i64) -> Self {
+        let joined_since = (membership == MembershipState::Join).then_some(pos);
+        Member { membership, display_name, pos, joined_since }
+    }
+
+    /// Whether the member was joined at `pos` (and has been since).
+    pub fn joined_at(&self, pos: i64) -> bool {
+        self.membership == MembershipState::Join && self.joined_since.is_some_and(|j| j <= pos)
+    }
 }
 
 #[derive(Default)]
@@ -77,9 +91,15 @@ impl RoomMembers {
     }
 
     /// Apply a member event at `pos`, unless a later membership is already known.
-    pub fn apply(&mut self, user: OwnedUserId, member: Member) {
-        if self.members.get(&user).is_some_and(|m| m.pos >= member.pos) {
+    pub fn apply(&mut self, user: OwnedUserId, mut member: Member) {
+        let old = self.members.get(&user);
+        if old.is_some_and(|m| m.pos >= member.pos) {
             return;
+        }
+        if let Some(since) = old.filter(|m| m.membership == MembershipState::Join)
+            && member.membership == MembershipState::Join
+        {
+            member.joined_since = since.joined_since;
         }
         if member.membership == MembershipState::Join {
             self.joined += 1;
@@ -112,11 +132,8 @@ impl RoomCache {
         }
         let mut room = RoomMembers::default();
         for m in storage.room_members(room_id, &[]).await? {
-            let member = Member {
-                membership: m.membership,
-                display_name: m.display_name,
-                pos: m.stream_pos,
-            };
+            let mut member = Member::new(m.membership, m.display_name, m.stream_pos);
+            member.joined_since = m.joined_at.or(member.joined_since);
             room.apply(m.user_id, member);
         }
         Ok(self.rooms.get_or_insert_mut(room_id.to_owned(), || room))
@@ -130,7 +147,7 @@ mod tests {
     use super::*;
 
     fn member(membership: MembershipState, pos: i64) -> Member {
-        Member { membership, display_name: None, pos }
+        Member::new(membership, None, pos)
     }
 
     #[test]
@@ -148,5 +165,23 @@ mod tests {
         room.apply(alice.clone(), member(MembershipState::Join, 10));
         assert_eq!(room.joined_count(), 2);
         assert_eq!(room.local_joined(server_name!("a")).count(), 1);
+    }
+
+    #[test]
+    fn a_join_over_a_join_keeps_where_it_began() {
+        let mut room = RoomMembers::default();
+        let alice = owned_user_id!("@alice:a");
+        room.apply(alice.clone(), member(MembershipState::Join, 5));
+        // A new display name is a join at 8: alice has been joined since 5.
+        room.apply(alice.clone(), member(MembershipState::Join, 8));
+        let (_, m) = room.get_entry(&alice).unwrap();
+        assert!(m.joined_at(6), "joined at 6, between the two joins");
+        assert!(!m.joined_at(4));
+        assert_eq!(room.joined_count(), 1);
+        room.apply(alice.clone(), member(MembershipState::Leave, 9));
+        room.apply(alice.clone(), member(MembershipState::Join, 12));
+        let (_, m) = room.get_entry(&alice).unwrap();
+        assert!(!m.joined_at(10), "away between 9 and 12");
+        assert!(m.joined_at(12));
     }
 }

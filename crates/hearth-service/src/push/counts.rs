@@ -70,7 +70,8 @@ impl Service {
         let Some(m) = membership.filter(|m| m.membership == MembershipState::Join) else {
             return Ok(RoomCounts::default());
         };
-        let rooms = vec![MemberSince { room_id: room_id.to_owned(), joined_at: m.stream_pos }];
+        let joined_at = m.joined_at.unwrap_or(m.stream_pos);
+        let rooms = vec![MemberSince { room_id: room_id.to_owned(), joined_at }];
         let rows = self.ctx.storage.unread_counts(user_id, rooms, up_to).await?;
         let mut counts = RoomCounts::default();
         rows.into_iter().for_each(|row| counts.add(row));
@@ -99,7 +100,10 @@ impl Service {
         let rooms = self.ctx.storage.rooms_for_user(user_id, &[MembershipState::Join]).await?;
         Ok(rooms
             .into_iter()
-            .map(|m| MemberSince { room_id: m.room_id, joined_at: m.stream_pos })
+            .map(|m| MemberSince {
+                joined_at: m.joined_at.unwrap_or(m.stream_pos),
+                room_id: m.room_id,
+            })
             .collect())
     }
 

@@ -137,9 +137,7 @@ impl Evaluator {
         let custom = s.push.custom_members(room, server);
         let power = power_levels(s, &pdu, group_before).await;
         let eval = EventEval::new(s, &pdu, content, room.joined_count(), power, custom)?;
-        let is_recipient = |user: &UserId, m: &Member| {
-            user != pdu.sender && m.pos <= pos && m.membership == MembershipState::Join
-        };
+        let is_recipient = |user: &UserId, m: &Member| user != pdu.sender && m.joined_at(pos);
         let mut apart: Vec<(&OwnedUserId, &Member)> = if eval.everyone_apart() {
             room.local_joined(server).filter(|(u, m)| is_recipient(u, m)).collect()
         } else {
@@ -280,7 +278,7 @@ fn apply_member_event(
     let membership = MembershipState::from(content["membership"].as_str()?);
     let display_name = content["displayname"].as_str().map(str::to_owned);
     let invited = membership == MembershipState::Invite;
-    room.apply(target.clone(), Member { membership, display_name, pos });
+    room.apply(target.clone(), Member::new(membership, display_name, pos));
     invited.then_some(target)
 }
 

@@ -8,7 +8,7 @@ use rusqlite::{OptionalExtension, Row};
 use crate::{rooms::*, sqlite::SqliteStore};
 
 const COLUMNS: &str = "room_id, user_id, membership, event_id, sender, stream_pos, display_name, \
-     avatar_url, forgotten";
+     avatar_url, forgotten, joined_at";
 
 fn record(r: &Row<'_>) -> rusqlite::Result<RawRecord> {
     Ok(RawRecord {
@@ -21,6 +21,7 @@ fn record(r: &Row<'_>) -> rusqlite::Result<RawRecord> {
         display_name: r.get(6)?,
         avatar_url: r.get(7)?,
         forgotten: r.get(8)?,
+        joined_at: r.get(9)?,
     })
 }
 
@@ -34,6 +35,7 @@ struct RawRecord {
     display_name: Option<String>,
     avatar_url: Option<String>,
     forgotten: bool,
+    joined_at: Option<i64>,
 }
 
 impl RawRecord {
@@ -48,6 +50,7 @@ impl RawRecord {
             display_name: self.display_name,
             avatar_url: self.avatar_url,
             forgotten: self.forgotten,
+            joined_at: self.joined_at,
         })
     }
 }

@@ -141,6 +141,12 @@ pub(super) const AREA: Area = Area {
                 AND s.state_key = '');
         CREATE INDEX rooms_by_history_visibility ON rooms (history_visibility);
     ",
+        "
+        -- Where the current run of joins began: a join over a join (a new display name)
+        -- keeps it, so unread counts do not restart on a profile change.
+        ALTER TABLE room_memberships ADD COLUMN joined_at INTEGER;
+        UPDATE room_memberships SET joined_at = stream_pos WHERE membership = 'join';
+    ",
     ],
 };
 

@@ -166,12 +166,16 @@ fn update_memberships(c: &WriteCtx<'_>, e: &NewEvent, pos: i64) -> Result<()> {
     for m in &e.membership_updates {
         c.prepare_cached(
             "INSERT INTO room_memberships (room_id, user_id, membership, event_id, sender,
-                stream_pos, display_name, avatar_url, forgotten)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0)
+                stream_pos, display_name, avatar_url, forgotten, joined_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, CASE WHEN ?3 = 'join' THEN ?6 END)
              ON CONFLICT (room_id, user_id) DO UPDATE SET membership = excluded.membership,
                 event_id = excluded.event_id, sender = excluded.sender,
                 stream_pos = excluded.stream_pos, display_name = excluded.display_name,
-                avatar_url = excluded.avatar_url, forgotten = 0",
+                avatar_url = excluded.avatar_url, forgotten = 0,
+                joined_at = CASE WHEN excluded.membership != 'join' THEN NULL
+                                 WHEN room_memberships.membership = 'join'
+                                     THEN room_memberships.joined_at
+                                 ELSE excluded.joined_at END",
         )?
         .execute(params![
             e.room_id.as_str(),

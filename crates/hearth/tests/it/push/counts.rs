@@ -209,3 +209,63 @@ async fn own_rules_are_evaluated_when_the_defaults_are_silent() {
     assert_eq!(counts(&server, &alice, &room).await.total().notifications, 1);
     assert_eq!(counts(&server, &bob, &room).await.total().notifications, 0);
 }
+
+/// `contains_display_name` sees the member's display name in the room, as it changes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn display_name_conditions_follow_the_members_name() {
+    let server = TestServer::start().await;
+    let alice = server.register("alice").await;
+    let bob = server.register("bob").await;
+    let room = room_with(&alice, &bob).await;
+    let name_rule = json!({
+        "conditions": [{"kind": "contains_display_name"}],
+        "actions": ["notify", {"set_tweak": "highlight"}],
+    });
+    let path = "/_matrix/client/v3/pushrules/global/override/my_name";
+    assert_eq!(alice.put(path, name_rule).await.0, 200);
+    let member = format!(
+        "/_matrix/client/v3/rooms/{}/state/m.room.member/{}",
+        crate::rooms::enc(&room),
+        crate::rooms::enc(&alice.user_id)
+    );
+    let rename = |name: &str| json!({"membership": "join", "displayname": name});
+    assert_eq!(alice.put(&member, rename("Alicia")).await.0, 200);
+    say(&bob, &room, "is Alicia here?").await;
+    let c = counts(&server, &alice, &room).await.total();
+    assert_eq!((c.notifications, c.highlights), (1, 1));
+    say(&bob, &room, "anyone?").await;
+    let c = counts(&server, &alice, &room).await.total();
+    assert_eq!((c.notifications, c.highlights), (2, 1), "no name, no highlight");
+    // A new name in the room: the old one no longer highlights, the new one does.
+    assert_eq!(alice.put(&member, rename("Ali B")).await.0, 200);
+    let c = counts(&server, &alice, &room).await.total();
+    assert_eq!((c.notifications, c.highlights), (2, 1), "a new name is no new join");
+    say(&bob, &room, "Alicia?").await;
+    assert_eq!(counts(&server, &alice, &room).await.total().highlights, 1);
+    say(&bob, &room, "oh, Ali B!").await;
+    let c = counts(&server, &alice, &room).await.total();
+    assert_eq!((c.notifications, c.highlights), (4, 2));
+}
+
+/// Counts cover the current stay in the room: what was sent before a rejoin is not unread.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rejoin_starts_the_counts_afresh() {
+    let server = TestServer::start().await;
+    let alice = server.register("alice").await;
+    let bob = server.register("bob").await;
+    let room = room_with(&bob, &alice).await;
+    say(&bob, &room, "one").await;
+    assert_eq!(counts(&server, &alice, &room).await.total().notifications, 1);
+    let base = format!("/_matrix/client/v3/rooms/{}", crate::rooms::enc(&room));
+    assert_eq!(alice.post(&format!("{base}/leave"), json!({})).await.0, 200);
+    assert_eq!(counts(&server, &alice, &room).await, Default::default(), "not joined");
+    say(&bob, &room, "while you were away").await;
+    assert_eq!(alice.post(&format!("{base}/join"), json!({})).await.0, 200);
+    assert_eq!(counts(&server, &alice, &room).await, Default::default());
+    say(&bob, &room, "welcome back").await;
+    assert_eq!(counts(&server, &alice, &room).await.total().notifications, 1);
+    let (_, page) = alice.get("/_matrix/client/v3/notifications").await;
+    let listed = page["notifications"].as_array().unwrap();
+    assert_eq!(listed.len(), 1, "{page}");
+    assert_eq!(listed[0]["event"]["content"]["body"], "welcome back");
+}
