@@ -141,10 +141,20 @@ struct Row {
     ts: i64,
 }
 
+/// The user's own rows in every room (`/notifications` binds `?5` to NULL).
 const OWN_ROWS: &str = "SELECT room_id, event_id, stream_pos, thread_id, highlight, actions, ts
      FROM push_notifications
      WHERE user_id = ?1 AND stream_pos > ?2 AND stream_pos < ?3 AND (?4 = 0 OR highlight = 1)
        AND (?5 IS NULL OR room_id = ?5)
+     ORDER BY stream_pos DESC LIMIT ?6";
+
+/// The user's own rows in room `?5`: by room, not through every room's rows after the floor
+/// (the planner prefers the primary key without statistics).
+const OWN_ROOM_ROWS: &str = "SELECT room_id, event_id, stream_pos, thread_id, highlight, actions,
+            ts
+     FROM push_notifications INDEXED BY push_notifications_by_room
+     WHERE user_id = ?1 AND room_id = ?5 AND stream_pos > ?2 AND stream_pos < ?3
+       AND (?4 = 0 OR highlight = 1)
      ORDER BY stream_pos DESC LIMIT ?6";
 
 const ROOM_ROWS: &str = "SELECT room_id, event_id, stream_pos, thread_id, highlight, actions, ts
@@ -155,7 +165,7 @@ const ROOM_ROWS: &str = "SELECT room_id, event_id, stream_pos, thread_id, highli
                        WHERE x.user_id = ?1 AND x.stream_pos = r.stream_pos)
      ORDER BY stream_pos DESC LIMIT ?6";
 
-/// Rows of `sql` (`OWN_ROWS` or `ROOM_ROWS`) in `(after, before)`.
+/// Rows of `sql` (`OWN_ROWS`, `OWN_ROOM_ROWS` or `ROOM_ROWS`) in `(after, before)`.
 fn rows(
     c: &Connection,
     sql: &str,
@@ -202,7 +212,7 @@ pub(super) fn unread_counts(
         let floor = read_up_to(room_marks, ALL_THREADS, room.joined_at);
         let range = (floor, up_to.saturating_add(1));
         let key = Some(room.room_id.as_str());
-        let mut found = rows(c, OWN_ROWS, user_id, key, range, false, usize::MAX)?;
+        let mut found = rows(c, OWN_ROOM_ROWS, user_id, key, range, false, usize::MAX)?;
         found.extend(rows(c, ROOM_ROWS, user_id, key, range, false, usize::MAX)?);
         let mut threads: HashMap<String, (u64, u64)> = HashMap::new();
         for row in found {
