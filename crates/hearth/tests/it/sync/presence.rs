@@ -140,6 +140,22 @@ async fn idle_users_become_unavailable_and_acting_brings_them_back() {
     assert_eq!(seen.last().unwrap()["currently_active"], true, "{seen:?}");
 }
 
+/// `set_presence=unavailable` on a sync marks the user idle for room-mates (SyTest "Presence
+/// can be set from sync").
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn presence_can_be_set_from_sync() {
+    let server = TestServer::start().await;
+    let alice = server.register("alice").await;
+    let bob = server.register("bob").await;
+    let room = create_room(&alice, json!({"preset": "public_chat"})).await;
+    join(&bob, &room).await;
+    let token = initial(&alice).await["next_batch"].clone();
+    initial(&bob).await;
+    sync_with(&bob, "timeout=0&set_presence=unavailable").await;
+    let (seen, _) = watch_presence(&alice, &bob, token, "unavailable").await;
+    assert!(seen.last().unwrap()["last_active_ago"].is_u64(), "{seen:?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn disabled_presence_accepts_and_shares_nothing() {
     let server = TestServer::start_with(|c| c.presence.enabled = false).await;
