@@ -2,25 +2,26 @@
 //! per room. Each write takes a stream position and wakes the user's long-polls; sync reads
 //! changes with `AccountDataStore::account_data_changes`.
 
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use hearth_core::{Error, Result};
 use http::StatusCode;
 use ruma::{RoomId, UserId};
 use serde_json::value::RawValue;
 
-use crate::{Ctx, accounts::Session};
+use crate::{Ctx, Services, accounts::Session};
 
 /// Types the server manages; clients may read but not set them (spec: "Server Behaviour").
 const SERVER_MANAGED: &[&str] = &["m.fully_read", "m.push_rules"];
 
 pub struct Service {
     ctx: Arc<Ctx>,
+    services: Weak<Services>,
 }
 
 impl Service {
-    pub(crate) fn new(ctx: Arc<Ctx>) -> Self {
-        Service { ctx }
+    pub(crate) fn new(ctx: Arc<Ctx>, services: Weak<Services>) -> Self {
+        Service { ctx, services }
     }
 
     /// A client's write: only for itself, never a server-managed type (405 `M_BAD_JSON`),
@@ -58,7 +59,13 @@ impl Service {
         data_type: &str,
         content: Box<RawValue>,
     ) -> Result<()> {
+        let ignored = (room_id.is_none() && data_type == crate::push::IGNORED_USER_LIST)
+            .then(|| crate::push::ignored_users(&content));
         self.ctx.storage.set_account_data(user_id, room_id, data_type, content).await?;
+        if let (Some(ignored), Some(services)) = (ignored, self.services.upgrade()) {
+            // Push stops notifying of ignored senders from the next event on.
+            services.push.set_ignored(user_id, ignored);
+        }
         self.ctx.notifier.notify_user(user_id);
         Ok(())
     }

@@ -82,7 +82,7 @@ impl Services {
             accounts: accounts::Service::new(ctx.clone(), weak.clone()),
             uiaa: uiaa::Service::new(ctx.clone(), weak.clone()),
             profile: profile::Service::new(ctx.clone(), weak.clone()),
-            account_data: account_data::Service::new(ctx.clone()),
+            account_data: account_data::Service::new(ctx.clone(), weak.clone()),
             filters: filters::Service::new(ctx.clone()),
             media: media::Service::new(ctx.clone(), weak.clone()),
             e2ee: e2ee::Service::new(ctx.clone(), weak.clone()),

@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use hearth_core::Result;
-use ruma::{OwnedRoomId, RoomId, UserId};
+use ruma::{OwnedRoomId, OwnedUserId, RoomId, UserId};
 use serde_json::value::RawValue;
 
 /// The latest content of one account-data type, and the stream position of that write.
@@ -34,6 +34,13 @@ pub trait AccountDataStore {
         room_id: Option<&RoomId>,
         data_type: &str,
     ) -> Result<Option<Box<RawValue>>>;
+
+    /// Every user's global account data of one type (push: all `m.ignored_user_list`s, read
+    /// once at startup).
+    async fn global_account_data_of_type(
+        &self,
+        data_type: &str,
+    ) -> Result<Vec<(OwnedUserId, Box<RawValue>)>>;
 
     /// Delete every piece of the user's account data (deactivation).
     async fn delete_user_account_data(&self, user_id: &UserId) -> Result<()>;

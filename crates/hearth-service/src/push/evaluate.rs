@@ -137,7 +137,12 @@ impl Evaluator {
         let custom = s.push.custom_members(room, server);
         let power = power_levels(s, &pdu, group_before).await;
         let eval = EventEval::new(s, &pdu, content, room.joined_count(), power, custom)?;
-        let is_recipient = |user: &UserId, m: &Member| user != pdu.sender && m.joined_at(pos);
+        // Members ignoring the sender are told of none of its messages.
+        let ignoring =
+            if pdu.is_state() { HashSet::new() } else { s.push.ignorers_of(&pdu.sender) };
+        let is_recipient = |user: &UserId, m: &Member| {
+            user != pdu.sender && m.joined_at(pos) && !ignoring.contains(user)
+        };
         let mut apart: Vec<(&OwnedUserId, &Member)> = if eval.everyone_apart() {
             room.local_joined(server).filter(|(u, m)| is_recipient(u, m)).collect()
         } else {
@@ -153,6 +158,14 @@ impl Evaluator {
         let shared = eval.shared().await;
         let shared_json = shared.as_ref().map(serde_json::to_string).transpose()?;
         let mut excluded = HashSet::new();
+        if shared_json.is_some() {
+            for user in &ignoring {
+                if room.get_entry(user).is_some_and(|(_, m)| m.joined_at(pos)) {
+                    excluded.insert(user.clone());
+                    batch.exclusions.push((user.clone(), pos));
+                }
+            }
+        }
         for (user, member) in apart {
             let actions = eval.individual(user, member.display_name.as_deref()).await?;
             let json = actions.as_ref().map(serde_json::to_string).transpose()?;

@@ -15,6 +15,7 @@ mod delivery;
 mod evaluate;
 mod event_eval;
 mod gateway;
+mod ignored;
 mod notifications;
 mod payload;
 mod pushers;
@@ -33,6 +34,7 @@ use ruma::OwnedUserId;
 use tokio::sync::{Notify, watch};
 
 pub use counts::{Counts, RoomCounts};
+pub use ignored::{IGNORED_USER_LIST, ignored_users};
 pub use notifications::NotificationsPage;
 
 use crate::{Ctx, Services};
@@ -47,6 +49,8 @@ pub struct Service {
     /// Users with an HTTP pusher (a superset: removing waits for the database to agree), so
     /// notifications of the others queue no delivery.
     with_pushers: Mutex<HashSet<OwnedUserId>>,
+    /// Who ignores whom (their non-state events notify them of nothing).
+    ignores: Mutex<ignored::IgnoreIndex>,
     /// Serializes changes to push rules (read, modify, write).
     rules_write: tokio::sync::Mutex<()>,
     /// The stream position notifications have been evaluated up to.
@@ -63,6 +67,7 @@ impl Service {
             services,
             rulesets: Mutex::new(rules::RulesCache::new()),
             with_pushers: Mutex::default(),
+            ignores: Mutex::default(),
             rules_write: tokio::sync::Mutex::new(()),
             evaluated: watch::channel(0).0,
             evaluate_wake: Arc::new(Notify::new()),
@@ -78,6 +83,7 @@ impl Service {
         storage.release_push_claims().await?;
         let with_pushers = storage.users_with_pushers().await?;
         self.with_pushers.lock().extend(with_pushers);
+        self.load_ignore_lists().await?;
         let client = gateway::Gateway::new(&self.ctx.config.push)?;
         tokio::spawn(evaluate::run(
             self.services.clone(),

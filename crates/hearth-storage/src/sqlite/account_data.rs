@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use hearth_core::Result;
-use ruma::{RoomId, UserId};
+use ruma::{OwnedUserId, RoomId, UserId};
 use rusqlite::{OptionalExtension, params};
 use serde_json::value::RawValue;
 
@@ -57,6 +57,30 @@ impl AccountDataStore for SqliteStore {
                     pos
                 ])?;
                 Ok(pos)
+            })
+            .await
+    }
+
+    async fn global_account_data_of_type(
+        &self,
+        data_type: &str,
+    ) -> Result<Vec<(OwnedUserId, Box<RawValue>)>> {
+        let data_type = data_type.to_owned();
+        self.db
+            .read(move |c| {
+                let mut stmt = c.prepare_cached(
+                    "SELECT user_id, content FROM account_data
+                     WHERE room_id = '' AND data_type = ?1",
+                )?;
+                let rows = stmt.query_map([data_type.as_str()], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+                })?;
+                let mut out = Vec::new();
+                for row in rows {
+                    let (user, content) = row?;
+                    out.push((OwnedUserId::try_from(user)?, RawValue::from_string(content)?));
+                }
+                Ok(out)
             })
             .await
     }

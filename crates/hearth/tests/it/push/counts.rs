@@ -269,3 +269,38 @@ async fn a_rejoin_starts_the_counts_afresh() {
     assert_eq!(listed.len(), 1, "{page}");
     assert_eq!(listed[0]["event"]["content"]["body"], "welcome back");
 }
+
+/// Messages of an ignored user notify nothing (they never reach the ignoring user), mentions
+/// included, across a restart; others in the room still count them; un-ignoring counts the
+/// next ones again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ignored_senders_notify_nothing() {
+    let mut server = TestServer::start().await;
+    let alice = server.register("alice").await;
+    let bob = server.register("bob").await;
+    let carol = server.register("carol").await;
+    let room = room_with(&alice, &bob).await;
+    let join = format!("/_matrix/client/v3/rooms/{}/join", crate::rooms::enc(&room));
+    assert_eq!(carol.post(&join, json!({})).await.0, 200);
+    let ignore = format!(
+        "/_matrix/client/v3/user/{}/account_data/m.ignored_user_list",
+        crate::rooms::enc(&alice.user_id)
+    );
+    let list = json!({"ignored_users": {bob.user_id.clone(): {}}});
+    assert_eq!(alice.put(&ignore, list).await.0, 200);
+    // The lists are read again at startup.
+    server.restart().await;
+    say(&bob, &room, "hello").await;
+    let mention = json!({"msgtype": "m.text", "body": "hey",
+                         "m.mentions": {"user_ids": [alice.user_id, carol.user_id]}});
+    send_content(&bob, &room, mention).await;
+    assert_eq!(counts(&server, &alice, &room).await, Default::default());
+    let c = counts(&server, &carol, &room).await.total();
+    assert_eq!((c.notifications, c.highlights), (2, 1));
+    let (_, page) = alice.get("/_matrix/client/v3/notifications").await;
+    assert_eq!(page["notifications"], json!([]), "{page}");
+
+    assert_eq!(alice.put(&ignore, json!({"ignored_users": {}})).await.0, 200);
+    say(&bob, &room, "can you hear me now?").await;
+    assert_eq!(counts(&server, &alice, &room).await.total().notifications, 1);
+}
