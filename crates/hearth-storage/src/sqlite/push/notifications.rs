@@ -141,20 +141,11 @@ struct Row {
     ts: i64,
 }
 
-/// The user's own rows in every room (`/notifications` binds `?5` to NULL).
+/// The user's own rows (in every room when `?5` is NULL).
 const OWN_ROWS: &str = "SELECT room_id, event_id, stream_pos, thread_id, highlight, actions, ts
      FROM push_notifications
      WHERE user_id = ?1 AND stream_pos > ?2 AND stream_pos < ?3 AND (?4 = 0 OR highlight = 1)
        AND (?5 IS NULL OR room_id = ?5)
-     ORDER BY stream_pos DESC LIMIT ?6";
-
-/// The user's own rows in room `?5`: by room, not through every room's rows after the floor
-/// (the planner prefers the primary key without statistics).
-const OWN_ROOM_ROWS: &str = "SELECT room_id, event_id, stream_pos, thread_id, highlight, actions,
-            ts
-     FROM push_notifications INDEXED BY push_notifications_by_room
-     WHERE user_id = ?1 AND room_id = ?5 AND stream_pos > ?2 AND stream_pos < ?3
-       AND (?4 = 0 OR highlight = 1)
      ORDER BY stream_pos DESC LIMIT ?6";
 
 const ROOM_ROWS: &str = "SELECT room_id, event_id, stream_pos, thread_id, highlight, actions, ts
@@ -165,7 +156,7 @@ const ROOM_ROWS: &str = "SELECT room_id, event_id, stream_pos, thread_id, highli
                        WHERE x.user_id = ?1 AND x.stream_pos = r.stream_pos)
      ORDER BY stream_pos DESC LIMIT ?6";
 
-/// Rows of `sql` (`OWN_ROWS`, `OWN_ROOM_ROWS` or `ROOM_ROWS`) in `(after, before)`.
+/// Rows of `sql` (`OWN_ROWS` or `ROOM_ROWS`) in `(after, before)`.
 fn rows(
     c: &Connection,
     sql: &str,
@@ -194,6 +185,50 @@ fn rows(
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
+/// Per-thread counts of the user's own rows in room `?2` in `(?3, ?4]` (one thread if `?5`).
+const OWN_COUNTS: &str = "SELECT thread_id, count(*), coalesce(sum(highlight), 0)
+     FROM push_notifications INDEXED BY push_notifications_by_room
+     WHERE user_id = ?1 AND room_id = ?2 AND stream_pos > ?3 AND stream_pos <= ?4
+       AND (?5 IS NULL OR thread_id = ?5)
+     GROUP BY thread_id";
+
+/// The same for the room's rows that concern the user.
+const ROOM_COUNTS: &str = "SELECT thread_id, count(*), coalesce(sum(highlight), 0)
+     FROM push_room_notifications r
+     WHERE room_id = ?2 AND stream_pos > ?3 AND stream_pos <= ?4
+       AND (?5 IS NULL OR thread_id = ?5) AND sender != ?1
+       AND NOT EXISTS (SELECT 1 FROM push_exclusions x
+                       WHERE x.user_id = ?1 AND x.stream_pos = r.stream_pos)
+     GROUP BY thread_id";
+
+/// Thread -> (notifications, highlights).
+type ThreadCounts = HashMap<String, (u64, u64)>;
+
+/// Counted in SQL: a user with thousands of unread notifications costs no rows in Rust.
+fn count(
+    c: &Connection,
+    user_id: &UserId,
+    room_id: &str,
+    (after, up_to): (i64, i64),
+    thread: Option<&str>,
+) -> Result<ThreadCounts> {
+    let mut out = ThreadCounts::new();
+    for sql in [OWN_COUNTS, ROOM_COUNTS] {
+        let mut stmt = c.prepare_cached(sql)?;
+        let rows = stmt
+            .query_map(params![user_id.as_str(), room_id, after, up_to, thread], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
+            })?;
+        for row in rows {
+            let (thread, n, h) = row?;
+            let counts = out.entry(thread).or_default();
+            counts.0 += n.max(0) as u64;
+            counts.1 += h.max(0) as u64;
+        }
+    }
+    Ok(out)
+}
+
 pub(super) fn unread_counts(
     c: &Connection,
     user_id: &UserId,
@@ -207,19 +242,20 @@ pub(super) fn unread_counts(
     let marks = markers(c, user_id, only)?;
     let mut out = Vec::new();
     for room in rooms {
-        let room_marks = marks.get(room.room_id.as_str());
+        let room_id = room.room_id.as_str();
+        let room_marks = marks.get(room_id);
         // Nothing at or before the all-threads marker (or the join) can be unread.
         let floor = read_up_to(room_marks, ALL_THREADS, room.joined_at);
-        let range = (floor, up_to.saturating_add(1));
-        let key = Some(room.room_id.as_str());
-        let mut found = rows(c, OWN_ROOM_ROWS, user_id, key, range, false, usize::MAX)?;
-        found.extend(rows(c, ROOM_ROWS, user_id, key, range, false, usize::MAX)?);
-        let mut threads: HashMap<String, (u64, u64)> = HashMap::new();
-        for row in found {
-            if row.stream_pos > read_up_to(room_marks, &row.thread_id, floor) {
-                let counts = threads.entry(row.thread_id).or_default();
-                counts.0 += 1;
-                counts.1 += u64::from(row.highlight);
+        let mut threads = count(c, user_id, room_id, (floor, up_to), None)?;
+        // Threads (and the main timeline) read further than the floor: counted again above
+        // their own marker.
+        for (thread, &mark) in room_marks.into_iter().flatten() {
+            if thread != ALL_THREADS && mark > floor && threads.contains_key(thread) {
+                let recount = count(c, user_id, room_id, (mark, up_to), Some(thread))?;
+                match recount.get(thread) {
+                    Some(&counts) => threads.insert(thread.clone(), counts),
+                    None => threads.remove(thread),
+                };
             }
         }
         for (thread, (notifications, highlights)) in threads {
