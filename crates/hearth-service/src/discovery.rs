@@ -26,6 +26,8 @@ pub fn unstable_features() -> BTreeMap<String, bool> {
     BTreeMap::from([
         // Dehydrated devices (e2ee::dehydrated).
         ("org.matrix.msc3814".to_owned(), true),
+        // Simplified sliding sync (sliding_sync), as Synapse advertises it.
+        ("org.matrix.simplified_msc3575".to_owned(), true),
     ])
 }
 

@@ -24,6 +24,7 @@ pub mod reporting;
 pub mod rooms;
 pub mod search;
 pub mod server_keys;
+pub mod sliding_sync;
 pub mod spaces;
 pub mod stream_token;
 pub mod sync;
@@ -64,6 +65,7 @@ pub struct Services {
     pub receipts: receipts::Service,
     pub presence: presence::Service,
     pub sync: sync::Service,
+    pub sliding_sync: sliding_sync::Service,
     pub relations: relations::Service,
     pub push: push::Service,
     pub reporting: reporting::Service,
@@ -93,6 +95,7 @@ impl Services {
             receipts: receipts::Service::new(ctx.clone(), weak.clone()),
             presence: presence::Service::new(ctx.clone(), ephemeral.clone()),
             sync: sync::Service::new(ctx.clone(), weak.clone(), ephemeral.clone()),
+            sliding_sync: sliding_sync::Service::new(ctx.clone(), weak.clone(), ephemeral.clone()),
             relations: relations::Service::new(ctx.clone(), weak.clone()),
             push: push::Service::new(ctx.clone(), weak.clone()),
             reporting: reporting::Service::new(ctx.clone(), weak.clone()),

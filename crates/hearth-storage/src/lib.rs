@@ -19,6 +19,7 @@ pub mod relations;
 pub mod reports;
 pub mod rooms;
 pub mod search;
+pub mod sliding_sync;
 pub mod sqlite;
 pub mod sync;
 pub mod user_directory;
@@ -42,6 +43,7 @@ pub use relations::*;
 pub use reports::*;
 pub use rooms::*;
 pub use search::*;
+pub use sliding_sync::*;
 pub use sync::*;
 pub use user_directory::*;
 
@@ -74,6 +76,7 @@ pub trait Storage:
     + PresenceStore
     + SyncStore
     + PushStore
+    + SlidingSyncStore
     + Send
     + Sync
     + 'static
@@ -102,6 +105,7 @@ impl<T> Storage for T where
         + PresenceStore
         + SyncStore
         + PushStore
+        + SlidingSyncStore
         + Send
         + Sync
         + 'static

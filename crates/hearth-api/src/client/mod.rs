@@ -26,6 +26,7 @@ mod reporting;
 mod rooms;
 mod search;
 mod session;
+mod sliding_sync;
 mod spaces;
 mod sync;
 mod tags;
@@ -61,6 +62,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(membership::routes())
         .merge(directory::routes())
         .merge(sync::routes())
+        .merge(sliding_sync::routes())
         .merge(typing::routes())
         .merge(receipts::routes())
         .merge(presence::routes())

@@ -20,6 +20,9 @@ pub(super) async fn devices_deleted(
     user_id: &UserId,
     device_ids: &[OwnedDeviceId],
 ) -> Result<()> {
+    for device in device_ids {
+        services.sliding_sync.forget_device(user_id, device);
+    }
     services.e2ee.on_devices_deleted(user_id, device_ids).await?;
     services.push.on_devices_deleted(user_id, device_ids).await
 }

@@ -8,25 +8,35 @@ use hearth_storage::EventRecord;
 use ruma::{OwnedEventId, api::client::filter::EventFormat};
 use serde_json::{Value, value::RawValue};
 
-use super::{Pass, filter::only_fields};
+use super::{Pass, Service, filter::only_fields};
 use crate::rooms::{PduRef, Viewer};
 
-impl Pass<'_> {
+impl Service {
     /// Stored events by ID in one read, parsed (from the cache when there), in the order
-    /// given; missing ones are skipped.
-    pub async fn load_events(&self, ids: Vec<OwnedEventId>) -> Result<Vec<(EventRecord, PduRef)>> {
+    /// given; missing ones are skipped. Sliding sync loads its state events the same way.
+    pub(crate) async fn load_events(
+        &self,
+        ids: Vec<OwnedEventId>,
+    ) -> Result<Vec<(EventRecord, PduRef)>> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let mut records = self.services.ctx.storage.get_events(ids.clone()).await?;
+        let services = self.services()?;
+        let mut records = services.ctx.storage.get_events(ids.clone()).await?;
         let order: HashMap<&OwnedEventId, usize> =
             ids.iter().enumerate().map(|(i, id)| (id, i)).collect();
         records.sort_by_key(|r| order.get(&r.event_id).copied().unwrap_or(usize::MAX));
         let mut out = Vec::with_capacity(records.len());
         for record in records {
-            out.push(self.services.rooms.loaded(record).await?);
+            out.push(services.rooms.loaded(record).await?);
         }
         Ok(out)
+    }
+}
+
+impl Pass<'_> {
+    pub async fn load_events(&self, ids: Vec<OwnedEventId>) -> Result<Vec<(EventRecord, PduRef)>> {
+        self.svc.load_events(ids).await
     }
 
     /// One room event as this sync renders it.

@@ -210,7 +210,7 @@ impl Service {
     }
 
     /// The users in the user's `m.ignored_user_list` (spec: "Ignoring Users").
-    async fn ignored_users(&self, user: &UserId) -> Result<HashSet<OwnedUserId>> {
+    pub(crate) async fn ignored_users(&self, user: &UserId) -> Result<HashSet<OwnedUserId>> {
         let data = self.ctx.storage.get_account_data(user, None, "m.ignored_user_list").await?;
         let Some(data) = data else { return Ok(HashSet::new()) };
         let value: Value = serde_json::from_str(data.get()).unwrap_or_default();

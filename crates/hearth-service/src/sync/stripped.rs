@@ -3,10 +3,11 @@
 //! event itself.
 
 use hearth_core::Result;
-use hearth_storage::MembershipRecord;
+use hearth_storage::{EventRecord, MembershipRecord};
 use serde_json::{json, value::RawValue};
 
-use super::Pass;
+use super::{Pass, Service};
+use crate::rooms::PduRef;
 
 /// The state types shared with invitees and knockers (the spec's recommended set).
 const STRIPPED_TYPES: &[&str] = &[
@@ -24,12 +25,29 @@ impl Pass<'_> {
         &self,
         membership: &MembershipRecord,
     ) -> Result<Vec<Box<RawValue>>> {
-        let storage = &self.services.ctx.storage;
-        let Some(record) = storage.get_event(&membership.event_id).await? else {
+        let Some((mut out, (record, pdu))) = self.svc.stripped_parts(membership).await? else {
             return Ok(Vec::new());
         };
+        out.extend(self.render_all(&[(record, pdu)]).await?);
+        Ok(out)
+    }
+}
+
+impl Service {
+    /// The stripped state events of an invite or knock, and the membership event itself for
+    /// the caller to render (`/sync` with its filter, sliding sync as is); `None` when the
+    /// membership event is unknown.
+    pub(crate) async fn stripped_parts(
+        &self,
+        membership: &MembershipRecord,
+    ) -> Result<Option<(Vec<Box<RawValue>>, (EventRecord, PduRef))>> {
+        let services = self.services()?;
+        let storage = &services.ctx.storage;
+        let Some(record) = storage.get_event(&membership.event_id).await? else {
+            return Ok(None);
+        };
         let state = match record.state_group_before {
-            Some(group) => self.services.rooms.state_group(group).await?.map,
+            Some(group) => services.rooms.state_group(group).await?.map,
             None => Default::default(),
         };
         let mut ids: Vec<_> = STRIPPED_TYPES
@@ -53,8 +71,6 @@ impl Pass<'_> {
             });
             out.push(serde_json::value::to_raw_value(&stripped)?);
         }
-        let (record, pdu) = self.services.rooms.loaded(record).await?;
-        out.extend(self.render_all(&[(record, pdu)]).await?);
-        Ok(out)
+        Ok(Some((out, services.rooms.loaded(record).await?)))
     }
 }

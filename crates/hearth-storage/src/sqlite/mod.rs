@@ -18,6 +18,7 @@ mod relations;
 mod reports;
 mod rooms;
 mod search;
+mod sliding_sync;
 mod sync;
 mod user_directory;
 
@@ -42,6 +43,7 @@ const AREAS: &[migrations::Area] = &[
     receipts::AREA,
     presence::AREA,
     push::AREA,
+    sliding_sync::AREA,
 ];
 
 pub struct SqliteStore {

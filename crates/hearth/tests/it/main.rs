@@ -35,6 +35,7 @@ mod report;
 mod room_features;
 mod rooms;
 mod search;
+mod sliding_sync;
 mod state_res;
 mod sync;
 mod tags;

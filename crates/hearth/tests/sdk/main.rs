@@ -1,0 +1,8 @@
+//! Real-client tests: the `matrix-sdk` crate (and `matrix-sdk-ui`) drives a real Hearth over
+//! HTTP, as Element X does. A test binary of its own so the HTTP tests do not link the SDK.
+
+#![recursion_limit = "256"]
+#[path = "../common/mod.rs"]
+mod common;
+
+mod sliding_sync;
