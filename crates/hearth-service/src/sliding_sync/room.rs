@@ -123,7 +123,7 @@ impl Pass<'_> {
             _ => plan.is_dm.then_some(true),
         };
         if joined {
-            let counts = self.services.sync.unread_counts(self.user, room_id, false).await?;
+            let counts = self.services.sync.unread_counts(self.user, room_id, false, upto).await?;
             room.unread_notifications.notification_count =
                 Some(UInt::new_saturating(counts.room.notification_count));
             room.unread_notifications.highlight_count =
