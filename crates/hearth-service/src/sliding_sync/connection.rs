@@ -24,6 +24,7 @@ use parking_lot::Mutex;
 use ruma::{OwnedDeviceId, OwnedEventId, OwnedRoomId, OwnedUserId};
 
 use super::config::RoomConfig;
+use crate::push::Counts;
 
 /// Devices whose connections are remembered.
 const DEVICES: usize = 10_000;
@@ -52,6 +53,8 @@ pub struct SentRoom {
     /// The config it was last sent with (`timeline_limit` as effectively sent).
     pub config: RoomConfig,
     pub is_dm: bool,
+    /// The unread counts it was last sent (joined rooms).
+    pub counts: Counts,
     /// Member events it has, by user, for lazy loading.
     pub members: imbl::HashMap<String, OwnedEventId>,
 }

@@ -58,7 +58,9 @@ impl Pass<'_> {
         let candidates = self.candidates().await?;
         let dms = self.dm_rooms().await?;
         let selection = self.select(candidates, &dms).await?;
-        let plans = self.plan(&selection, &dms).await?;
+        // One read for every room's counts (as `/sync`), at this pass's end.
+        let counts = self.services.push.all_room_counts(self.user, self.to_pos).await?;
+        let plans = self.plan(&selection, &dms, &counts).await?;
         let built: Vec<Built> = stream::iter(plans)
             .map(|plan| self.build_room(plan))
             .buffer_unordered(CONCURRENCY)

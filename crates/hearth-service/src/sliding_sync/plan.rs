@@ -2,7 +2,7 @@
 //! does not have is sent whole (`initial`); one it has, only if something changed since it was
 //! up to date, or if its config now asks for more (MSC4186 "Changing room configs").
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use hearth_core::Result;
 use hearth_storage::MembershipRecord;
@@ -14,6 +14,7 @@ use super::{
     lists::Selection,
     pass::Pass,
 };
+use crate::push::{self, Counts};
 
 pub struct RoomPlan {
     pub room_id: OwnedRoomId,
@@ -28,6 +29,8 @@ pub struct RoomPlan {
     pub state_expanded: bool,
     pub prev: Option<SentRoom>,
     pub is_dm: bool,
+    /// The user's unread counts in the room now (zero unless joined).
+    pub counts: Counts,
 }
 
 impl Pass<'_> {
@@ -36,6 +39,7 @@ impl Pass<'_> {
         &self,
         selection: &Selection,
         dms: &HashSet<OwnedRoomId>,
+        counts: &HashMap<OwnedRoomId, push::RoomCounts>,
     ) -> Result<Vec<RoomPlan>> {
         let mut plans = Vec::new();
         for (room_id, selected) in &selection.rooms {
@@ -57,17 +61,24 @@ impl Pass<'_> {
                 since = None;
             }
             let is_dm = dms.contains(room_id);
+            let joined = m.membership == MembershipState::Join;
+            let counts = match counts.get(room_id) {
+                Some(c) if joined => c.total(),
+                _ => Counts::default(),
+            };
             let config = &selected.config;
-            let (expanded, state_expanded, dm_changed) = match (&prev, since) {
+            // Counts also change without a new event (a read receipt, maybe from another
+            // device): the room is sent again with its new counts.
+            let (expanded, state_expanded, other_change) = match (&prev, since) {
                 (Some(p), Some(_)) => (
                     p.config.timeline_limit < config.timeline_limit,
                     config.required_state.expands(&p.config.required_state),
-                    p.is_dm != is_dm,
+                    p.is_dm != is_dm || p.counts != counts,
                 ),
                 _ => (false, false, false),
             };
             let changed = since.is_none_or(|b| selected.latest > b || m.stream_pos > b);
-            if changed || expanded || state_expanded || dm_changed {
+            if changed || expanded || state_expanded || other_change {
                 plans.push(RoomPlan {
                     room_id: room_id.clone(),
                     membership: m.clone(),
@@ -78,6 +89,7 @@ impl Pass<'_> {
                     state_expanded,
                     prev,
                     is_dm,
+                    counts,
                 });
             }
         }

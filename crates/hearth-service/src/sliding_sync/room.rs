@@ -64,6 +64,7 @@ impl Pass<'_> {
             status: Status::Live,
             config: plan.config,
             is_dm: plan.is_dm,
+            counts: plan.counts,
             members: Default::default(),
         };
         Ok(Built {
@@ -123,14 +124,14 @@ impl Pass<'_> {
             _ => plan.is_dm.then_some(true),
         };
         if joined {
-            let counts = self.services.sync.unread_counts(self.user, room_id, false, upto).await?;
             room.unread_notifications.notification_count =
-                Some(UInt::new_saturating(counts.room.notification_count));
+                Some(UInt::new_saturating(plan.counts.notifications));
             room.unread_notifications.highlight_count =
-                Some(UInt::new_saturating(counts.room.highlight_count));
+                Some(UInt::new_saturating(plan.counts.highlights));
         }
+        let counts_changed = plan.prev.as_ref().is_none_or(|p| p.counts != plan.counts);
         let sent = self.sent_room(&plan, members_sent, &state, events, timeline.as_ref());
-        let unchanged = !initial && !plan.expanded && nothing_new(&room);
+        let unchanged = !initial && !plan.expanded && !counts_changed && nothing_new(&room);
         Ok(Built {
             room_id: plan.room_id,
             room: (!unchanged).then_some(room),
@@ -300,7 +301,7 @@ impl Pass<'_> {
             },
             _ => plan.config.clone(),
         };
-        SentRoom { status: Status::Live, config, is_dm: plan.is_dm, members }
+        SentRoom { status: Status::Live, config, is_dm: plan.is_dm, counts: plan.counts, members }
     }
 }
 

@@ -5,25 +5,10 @@ use serde_json::{Value, json};
 
 use super::*;
 use crate::{
-    common::{TestServer, User, assert_error},
+    common::{TestServer, assert_error},
     rooms::create_room,
     sync::{join, public_room, say},
 };
-
-fn spawn_wait(
-    user: &User,
-    pos: &Value,
-    body: Value,
-    timeout_ms: u64,
-) -> tokio::task::JoinHandle<Value> {
-    let client = user.client.clone();
-    let path = path(Some(pos), timeout_ms);
-    tokio::spawn(async move {
-        let (status, response) = client.post(&path, body).await;
-        assert_eq!(status, 200, "{response}");
-        response
-    })
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn versions_advertise_simplified_sliding_sync() {

@@ -79,3 +79,19 @@ pub(crate) async fn put_account_data(user: &User, room: Option<&str>, kind: &str
     let (status, body) = user.put(&path, content).await;
     assert_eq!(status, 200, "account data: {body}");
 }
+
+/// A long-poll from `pos` for up to `timeout_ms`, running in the background.
+pub(crate) fn spawn_wait(
+    user: &User,
+    pos: &Value,
+    body: Value,
+    timeout_ms: u64,
+) -> tokio::task::JoinHandle<Value> {
+    let client = user.client.clone();
+    let path = path(Some(pos), timeout_ms);
+    tokio::spawn(async move {
+        let (status, response) = client.post(&path, body).await;
+        assert_eq!(status, 200, "{response}");
+        response
+    })
+}

@@ -192,3 +192,43 @@ async fn a_larger_timeline_limit_resends_history_and_subscriptions_add_rooms() {
     assert!(fourth.get("rooms").is_none(), "{fourth}");
     let _ = older;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unread_counts_follow_messages_mentions_and_read_receipts() {
+    let server = TestServer::start().await;
+    let alice = server.register("alice").await;
+    let bob = server.register("bob").await;
+    let room = public_room(&alice).await;
+    join(&bob, &room).await;
+    let body = json!({"lists": {"all": list(json!([[0, 9]]), 1, json!([]))}});
+    let first = ss(&alice, None, body.clone()).await;
+    assert_eq!(result(&first, &room)["notification_count"], 0);
+
+    say(&bob, &room, "b1", "hello").await;
+    let mention = json!({"msgtype": "m.text", "body": "hey alice",
+        "m.mentions": {"user_ids": [alice.user_id]}});
+    let last = crate::rooms::send(&bob, &crate::rooms::enc(&room), "b2", mention).await;
+    let second = ss(&alice, Some(&first["pos"]), body.clone()).await;
+    assert_eq!(result(&second, &room)["notification_count"], 2, "{second}");
+    assert_eq!(result(&second, &room)["highlight_count"], 1, "{second}");
+
+    // Alice reads the room (from anywhere): the counts drop without a new event, and a
+    // long-poll wakes with only them.
+    let waiting = spawn_wait(&alice, &second["pos"], body.clone(), 60_000);
+    let receipt = format!(
+        "/_matrix/client/v3/rooms/{}/receipt/m.read/{}",
+        crate::rooms::enc(&room),
+        crate::rooms::enc(&last)
+    );
+    let (status, response) = alice.post(&receipt, json!({})).await;
+    assert_eq!(status, 200, "{response}");
+    let woken = waiting.await.unwrap();
+    let r = result(&woken, &room);
+    assert_eq!(r["notification_count"], 0, "{woken}");
+    assert_eq!(r["highlight_count"], 0, "{woken}");
+    assert!(r.get("timeline").is_none() && r.get("initial").is_none(), "{r}");
+
+    // Counts already sent are not sent again.
+    let idle = ss(&alice, Some(&woken["pos"]), body).await;
+    assert!(idle.get("rooms").is_none(), "{idle}");
+}
