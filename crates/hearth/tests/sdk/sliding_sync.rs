@@ -1,6 +1,8 @@
 //! Simplified sliding sync (MSC4186) as Element X uses it: `matrix-sdk-ui`'s `RoomListService`
 //! lists the rooms, a room subscription and a `Timeline` open one, read its history back to
-//! the start, send, and receive in real time; unread counts follow new messages and receipts.
+//! the start, send, and receive in real time; unread counts (the server's and the client's)
+//! follow new messages and receipts. Its `SyncService` (room list and encryption connections)
+//! starts over when the server no longer knows its `pos`.
 
 use std::{sync::Arc, time::Duration};
 
@@ -8,15 +10,17 @@ use futures_util::{StreamExt, pin_mut};
 use matrix_sdk::{
     Client, Room,
     ruma::{
-        api::client::receipt::create_receipt::v3::ReceiptType,
+        OwnedRoomId,
+        api::{client::receipt::create_receipt::v3::ReceiptType, error::ErrorKind},
         events::room::message::RoomMessageEventContent,
     },
     sliding_sync::VersionBuilder,
 };
 use matrix_sdk_ui::{
-    RoomListService,
+    RoomListService, encryption_sync_service,
     eyeball_im::Vector,
-    room_list_service::{RoomListLoadingState, filters::new_filter_non_left},
+    room_list_service::{self, RoomList, RoomListLoadingState, filters::new_filter_non_left},
+    sync_service::{self, SyncService},
     timeline::{RoomExt, Timeline},
 };
 use serde_json::json;
@@ -85,6 +89,19 @@ async fn timeline_until(timeline: &Timeline, cond: impl Fn(&[String]) -> bool) -
     }
 }
 
+/// Wait until the list has loaded and counts `rooms` rooms.
+async fn wait_loaded(list: &RoomList, rooms: u32) {
+    let mut loading = list.loading_state();
+    loop {
+        if let RoomListLoadingState::Loaded { maximum_number_of_rooms: Some(n) } = loading.get()
+            && n == rooms
+        {
+            return;
+        }
+        tokio::time::timeout(STEP, loading.next()).await.expect("room list loads");
+    }
+}
+
 /// Wait for the room to satisfy `cond`, waking on each change of its info.
 async fn room_until(room: &Room, cond: impl Fn(&Room) -> bool) {
     let mut info = room.subscribe_info();
@@ -125,13 +142,7 @@ async fn room_list_history_send_receive_and_unread_counts() {
 
     // The room list: every room, by name.
     let all_rooms = service.all_rooms().await.expect("all rooms");
-    let mut loading = all_rooms.loading_state();
-    loop {
-        if let RoomListLoadingState::Loaded { maximum_number_of_rooms: Some(3) } = loading.get() {
-            break;
-        }
-        tokio::time::timeout(STEP, loading.next()).await.expect("room list loads");
-    }
+    wait_loaded(&all_rooms, 3).await;
     let (entries, controller) = all_rooms.entries_with_dynamic_adapters(50);
     pin_mut!(entries);
     controller.set_filter(Box::new(new_filter_non_left()));
@@ -149,13 +160,23 @@ async fn room_list_history_send_receive_and_unread_counts() {
 
     // Unread counts, computed from the synced events and read receipts: the list's one
     // event, then a new one, then none once alice has read the room.
+    // The server's notification count says the same, and drops with the receipt too.
     let general_room = client.get_room(general.as_str().try_into().unwrap()).expect("known");
-    assert_eq!(general_room.num_unread_messages(), 1);
+    room_until(&general_room, |r| {
+        r.num_unread_messages() == 1 && r.unread_notification_counts().notification_count == 1
+    })
+    .await;
     say(&bob, &general, "g3", "unread three").await;
-    room_until(&general_room, |r| r.num_unread_messages() == 2).await;
+    room_until(&general_room, |r| {
+        r.num_unread_messages() == 2 && r.unread_notification_counts().notification_count == 2
+    })
+    .await;
     let general_timeline = general_room.timeline().await.expect("timeline");
     general_timeline.mark_as_read(ReceiptType::Read).await.expect("read receipt");
-    room_until(&general_room, |r| r.num_unread_messages() == 0).await;
+    room_until(&general_room, |r| {
+        r.num_unread_messages() == 0 && r.unread_notification_counts().notification_count == 0
+    })
+    .await;
 
     // Open the history room: subscribe, then read back to its start.
     let history_id: matrix_sdk::ruma::OwnedRoomId = history.as_str().try_into().unwrap();
@@ -191,4 +212,62 @@ async fn room_list_history_send_receive_and_unread_counts() {
 
     service.stop_sync().expect("stop");
     let _ = syncing.await;
+}
+
+/// Whether the sync service stopped because the server did not know a connection's `pos`.
+fn unknown_pos(error: &sync_service::Error) -> bool {
+    let sdk = match error {
+        sync_service::Error::RoomList(room_list_service::Error::SlidingSync(e)) => e,
+        sync_service::Error::EncryptionSync(encryption_sync_service::Error::SlidingSync(e)) => e,
+        _ => return false,
+    };
+    sdk.client_api_error_kind() == Some(&ErrorKind::UnknownPos)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_service_starts_over_when_the_server_forgot_its_connections() {
+    let mut server = TestServer::start().await;
+    let bob = server.register("bob").await;
+    let alice = server.register("alice").await;
+    let lobby = create_room(&bob, json!({"name": "Lobby", "invite": [alice.user_id]})).await;
+    join(&alice, &lobby).await;
+    say(&bob, &lobby, "b1", "before").await;
+
+    // Both of Element X's connections: the room list, and to-device and e2ee.
+    let client = sdk_client(&server, "alice").await;
+    let sync = SyncService::builder(client.clone()).build().await.expect("sync service");
+    sync.start().await;
+    wait_loaded(&sync.room_list_service().all_rooms().await.expect("all rooms"), 1).await;
+    let lobby_id: OwnedRoomId = lobby.as_str().try_into().unwrap();
+    let room = client.get_room(&lobby_id).expect("known");
+    room_until(&room, |r| r.unread_notification_counts().notification_count == 1).await;
+
+    // The app sleeps while the server restarts: the connections' states are gone.
+    sync.stop().await;
+    server.restart().await;
+    say(&bob, &lobby, "b2", "while away").await;
+
+    // Its next request gets M_UNKNOWN_POS; started again, it syncs from scratch.
+    let mut state = sync.state();
+    sync.start().await;
+    let error = loop {
+        let next = tokio::time::timeout(STEP, state.next()).await.expect("state changes");
+        if let sync_service::State::Error(error) = next.expect("open") {
+            break error;
+        }
+    };
+    assert!(unknown_pos(&error), "{error:?}");
+    sync.start().await;
+    room_until(&room, |r| r.unread_notification_counts().notification_count == 2).await;
+    // The new message is live; the one from before is back in history.
+    let timeline = room.timeline().await.expect("timeline");
+    timeline_until(&timeline, |t| t.last().is_some_and(|m| m == "while away")).await;
+    let expected = ["before".to_owned(), "while away".to_owned()];
+    let mut seen = texts(&timeline).await;
+    while !seen.ends_with(&expected) {
+        let at_start = timeline.paginate_backwards(10).await.expect("paginate");
+        seen = texts(&timeline).await;
+        assert!(!at_start || seen.ends_with(&expected), "{seen:?}");
+    }
+    sync.stop().await;
 }
