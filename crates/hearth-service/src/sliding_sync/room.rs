@@ -24,7 +24,7 @@ use super::{
 };
 use crate::{
     rooms::{PduRef, Viewer},
-    sync::TimelineSlice,
+    sync::{SliceRequest, TimelineSlice},
 };
 
 /// Heroes listed at most (as `/sync`'s room summary).
@@ -152,15 +152,15 @@ impl Pass<'_> {
         let slice = self
             .services
             .sync
-            .timeline_slice(
-                self.user,
-                &plan.room_id,
+            .timeline_slice(SliceRequest {
+                user: self.user,
+                room_id: &plan.room_id,
                 since,
                 upto,
-                plan.config.timeline_limit,
-                &filter,
-                self.ignored,
-            )
+                limit: plan.config.timeline_limit,
+                filter: &filter,
+                ignored: self.ignored,
+            })
             .await?;
         Ok(Some(slice))
     }
@@ -266,9 +266,14 @@ impl Pass<'_> {
         Ok(out)
     }
 
+    /// A state event in the client format without `room_id`, as in `/sync`.
     async fn render_state(&self, record: &EventRecord, pdu: &PduRef) -> Result<Box<RawValue>> {
         let viewer = Viewer { user: self.user, device: Some(self.device) };
-        self.services.rooms.sync_event(record, pdu, viewer).await
+        let mut value = self.services.rooms.client_value(record, pdu, Some(viewer), true).await?;
+        if let Some(event) = value.as_object_mut() {
+            event.remove("room_id");
+        }
+        Ok(serde_json::value::to_raw_value(&value)?)
     }
 
     /// What the client has of the room after this response.
