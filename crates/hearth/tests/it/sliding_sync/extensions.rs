@@ -152,7 +152,7 @@ async fn receipts_and_typing_for_rooms_in_scope() {
     // `other` is the most recent room; `room` gets activity below to take the top. A room new
     // to the client comes with the receipts on its timeline's events.
     let first = ss(&alice, None, body(json!(["top"]))).await;
-    assert_eq!(room_ids(&first), [other.clone()]);
+    assert_eq!(room_ids(&first), [other.as_str()]);
 
     say(&alice, &room, "m2", "bump").await;
     let path = format!("/_matrix/client/v3/rooms/{}/receipt/m.read/{}", enc(&room), enc(&event));

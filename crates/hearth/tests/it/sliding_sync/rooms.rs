@@ -134,7 +134,7 @@ async fn incremental_responses_carry_only_the_changes() {
     assert_eq!(status, 200);
     say(&alice, &room, "m1", "after the rename").await;
     let second = ss(&alice, Some(&idle["pos"]), body).await;
-    assert_eq!(room_ids(&second), [room.clone()], "only the changed room");
+    assert_eq!(room_ids(&second), [room.as_str()], "only the changed room");
     let r = result(&second, &room);
     assert!(r.get("initial").is_none(), "{r}");
     assert_eq!(r["name"], "Renamed");
@@ -168,7 +168,7 @@ async fn a_larger_timeline_limit_resends_history_and_subscriptions_add_rooms() {
 
     let lists = json!({"all": list(json!([[0, 0]]), 1, json!([]))});
     let first = ss(&alice, None, json!({"lists": lists})).await;
-    assert_eq!(room_ids(&first), [newest.clone()]);
+    assert_eq!(room_ids(&first), [newest.as_str()]);
 
     // Subscribing adds a room outside the window with its own config; rooms the user may not
     // see, or that do not exist, are ignored.
@@ -178,7 +178,7 @@ async fn a_larger_timeline_limit_resends_history_and_subscriptions_add_rooms() {
         "!nowhere:localhost": {"timeline_limit": 2, "required_state": []},
     }});
     let second = ss(&alice, Some(&first["pos"]), body.clone()).await;
-    assert_eq!(room_ids(&second), [room.clone()]);
+    assert_eq!(room_ids(&second), [room.as_str()]);
     assert_eq!(texts(&second, &room), ["m2", "m3"]);
     assert_eq!(result(&second, &room)["limited"], true);
 
