@@ -148,6 +148,7 @@ fn validate(config: &Config) -> Result<(), ConfigError> {
         ("login_per_account", config.rate_limits.login_per_account),
         ("registration_per_ip", config.rate_limits.registration_per_ip),
         ("messages_per_user", config.rate_limits.messages_per_user),
+        ("key_requests_per_device", config.rate_limits.key_requests_per_device),
     ] {
         if !rate.per_second.is_finite() || rate.per_second <= 0.0 || rate.burst == 0 {
             return Err(ConfigError(format!(

@@ -81,6 +81,9 @@ pub struct RateLimitsConfig {
     pub login_per_account: Rate,
     pub registration_per_ip: Rate,
     pub messages_per_user: Rate,
+    /// `m.room_key_request` to-device messages a device sends to other users; those above
+    /// it are dropped (as Synapse's `rc_key_requests`).
+    pub key_requests_per_device: Rate,
 }
 
 impl Default for RateLimitsConfig {
@@ -91,6 +94,7 @@ impl Default for RateLimitsConfig {
             login_per_account: Rate { per_second: 0.2, burst: 5 },
             registration_per_ip: Rate { per_second: 0.2, burst: 5 },
             messages_per_user: Rate { per_second: 10.0, burst: 50 },
+            key_requests_per_device: Rate { per_second: 20.0, burst: 100 },
         }
     }
 }

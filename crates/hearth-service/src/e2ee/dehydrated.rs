@@ -69,8 +69,9 @@ impl Service {
         Ok(device_id)
     }
 
-    /// The dehydrated device's to-device messages after `next_batch`. Passing a `next_batch`
-    /// confirms the messages before it, which are then deleted (as a sync token does).
+    /// The dehydrated device's to-device messages after `next_batch`. Unlike a sync token, a
+    /// `next_batch` deletes nothing (MSC3814: if the rehydrating device goes away, another
+    /// can start over); the messages go with the dehydrated device.
     pub async fn dehydrated_device_events(
         &self,
         session: &Session,
@@ -84,9 +85,6 @@ impl Service {
             return Err(Error::forbidden("This is not your dehydrated device"));
         }
         let after = next_batch.map(stream_token::stream_position).transpose()?.unwrap_or(0);
-        if after > 0 {
-            self.confirm_to_device(user, device_id, after).await?;
-        }
         let up_to = self.ctx.storage.current_stream_pos();
         let batch =
             self.to_device_messages(user, device_id, after, up_to, EVENTS_PER_BATCH).await?;

@@ -28,7 +28,7 @@ use std::sync::{Arc, Weak};
 
 use hearth_core::Result;
 use hearth_storage::DeviceListChange;
-use ruma::{OwnedDeviceId, UserId};
+use ruma::{OwnedDeviceId, OwnedUserId, UserId};
 
 pub use backup::{BackupInfo, RoomKeys};
 pub use cross_signing::SigningKeysUpload;
@@ -37,16 +37,20 @@ pub use hearth_storage::RoomKeysScope;
 pub use keys::{DeviceKeyCounts, KeysClaimResult, KeysQueryResult, UploadedKeys};
 pub use to_device::{MAX_TO_DEVICE_EVENT_BYTES, ToDeviceBatch};
 
-use crate::{Ctx, Services};
+use crate::{Ctx, Services, ratelimit::RateLimiter};
 
 pub struct Service {
     ctx: Arc<Ctx>,
     services: Weak<Services>,
+    /// `rate_limits.key_requests_per_device`, per sending device.
+    key_requests: RateLimiter<(OwnedUserId, OwnedDeviceId)>,
 }
 
 impl Service {
     pub(crate) fn new(ctx: Arc<Ctx>, services: Weak<Services>) -> Self {
-        Service { ctx, services }
+        let limits = &ctx.config.rate_limits;
+        let key_requests = RateLimiter::new(limits.key_requests_per_device, limits.enabled);
+        Service { ctx, services, key_requests }
     }
 
     /// Devices were deleted (logout, device deletion): forget their keys and pending to-device

@@ -1,6 +1,8 @@
 //! What device-list tracking needs from room membership: who shares a room with whom, and
 //! whose sharing began or ended between two stream positions. Sharing means both are joined;
-//! every room counts, encrypted or not.
+//! every room counts, encrypted or not. As Synapse does, a user newly invited to (or knocking
+//! on) a room the syncing user is joined to counts as a beginning too: clients share room
+//! keys with invitees, so they fetch their devices then.
 
 use std::collections::BTreeSet;
 
@@ -24,14 +26,16 @@ pub(super) async fn users_sharing_a_room(
 /// Whose sharing of a room with `user` began or ended in `(from, to]`.
 #[derive(Debug, Default)]
 pub(super) struct SharingDelta {
-    /// Users who now share a room with `user` and joined one with them in the window (spec:
-    /// a server may report them even if they already shared another room).
+    /// Users who joined a room with `user`, or were invited to or knocked on one `user` is
+    /// joined to, in the window (spec: a server may report them even if they already shared
+    /// another room).
     pub began: BTreeSet<OwnedUserId>,
     /// Users who stopped sharing a room with `user` in the window and now share none.
     pub ended: BTreeSet<OwnedUserId>,
 }
 
-/// `sharing` is [`users_sharing_a_room`] of `user` now.
+/// `sharing` is [`users_sharing_a_room`] of `user` now. Membership rows are current, so a
+/// join, invite or knock found here still holds.
 pub(super) async fn sharing_delta(
     ctx: &Ctx,
     user: &UserId,
@@ -45,13 +49,13 @@ pub(super) async fn sharing_delta(
     for change in ctx.storage.membership_changes(user, from, to).await? {
         let members = ctx.storage.room_members(&change.room_id, &[MembershipState::Join]).await?;
         let users = members.into_iter().map(|m| m.user_id);
-        match classify(&change) {
-            Some(true) => joined.extend(users),
-            Some(false) => parted.extend(users),
-            None => {}
+        match change.membership {
+            MembershipState::Join => joined.extend(users),
+            MembershipState::Leave | MembershipState::Ban => parted.extend(users),
+            _ => {}
         }
     }
-    // Others who joined or left rooms `user` is in.
+    // Others who joined, were invited to, knocked on or left rooms `user` is in.
     for change in ctx.storage.others_membership_changes(user, from, to).await? {
         match classify(&change) {
             Some(true) => joined.insert(change.user_id),
@@ -59,16 +63,16 @@ pub(super) async fn sharing_delta(
             None => false,
         };
     }
-    Ok(SharingDelta {
-        began: joined.into_iter().filter(|u| u != user && sharing.contains(u)).collect(),
-        ended: parted.into_iter().filter(|u| u != user && !sharing.contains(u)).collect(),
-    })
+    joined.remove(user);
+    let ended = parted.into_iter().filter(|u| !sharing.contains(u) && !joined.contains(u));
+    Ok(SharingDelta { ended: ended.filter(|u| u != user).collect(), began: joined })
 }
 
-/// `Some(true)` for a join, `Some(false)` for leaving (leave, ban), `None` otherwise.
+/// `Some(true)` for a join, invite or knock, `Some(false)` for leaving (leave, ban), `None`
+/// otherwise.
 fn classify(change: &MembershipRecord) -> Option<bool> {
     match change.membership {
-        MembershipState::Join => Some(true),
+        MembershipState::Join | MembershipState::Invite | MembershipState::Knock => Some(true),
         MembershipState::Leave | MembershipState::Ban => Some(false),
         _ => None,
     }

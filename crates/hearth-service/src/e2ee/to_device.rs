@@ -1,5 +1,7 @@
 //! Send-to-device messaging (spec: "Send-to-Device messaging").
 
+use std::collections::BTreeMap;
+
 use hearth_core::{Error, Result};
 use hearth_storage::ToDeviceMessage;
 use ruma::{
@@ -31,7 +33,8 @@ pub struct ToDeviceBatch {
 impl Service {
     /// `PUT /sendToDevice/{eventType}/{txnId}`: queue `messages` from the caller's device.
     /// Idempotent per (device, transaction ID); `*` means every device of the user; messages
-    /// for devices that do not exist are dropped.
+    /// for devices that do not exist are dropped, and so are room key requests to other users
+    /// beyond `rate_limits.key_requests_per_device` (as Synapse: the client is not told).
     pub async fn send_to_device(
         &self,
         sender: &UserId,
@@ -41,7 +44,12 @@ impl Service {
         messages: &Messages,
     ) -> Result<()> {
         let mut queued = Vec::new();
+        let key_request = event_type == &ToDeviceEventType::RoomKeyRequest;
         for (user_id, by_device) in messages {
+            if key_request && user_id != sender && !self.key_requests_allowed((sender, sender_device), by_device)
+            {
+                continue;
+            }
             for (target, content) in by_device {
                 let event_json = event_json(sender, event_type, content.json())?;
                 if !self.is_local(user_id) {
@@ -62,6 +70,17 @@ impl Service {
             self.ctx.notifier.notify_user(&user);
         }
         Ok(())
+    }
+
+    /// Whether `sender`'s key requests to one user's devices stay within the limit: one token
+    /// per addressed device, all or none sent, as Synapse counts them.
+    fn key_requests_allowed<T>(
+        &self,
+        sender: (&UserId, &DeviceId),
+        by_device: &BTreeMap<DeviceIdOrAllDevices, T>,
+    ) -> bool {
+        let key = (sender.0.to_owned(), sender.1.to_owned());
+        by_device.keys().fold(true, |allowed, _| self.key_requests.check(&key).is_ok() && allowed)
     }
 
     /// Messages for a device with stream positions in `(after, up_to]`, oldest first, at most

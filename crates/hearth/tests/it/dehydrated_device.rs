@@ -52,6 +52,9 @@ async fn a_dehydrated_device_receives_messages_until_deleted() {
     let next = body["next_batch"].clone();
     let (_, body) = alice.post(&events_path, json!({"next_batch": next})).await;
     assert_eq!(body["events"], json!([]), "{body}");
+    // MSC3814: reading on deletes nothing, so another device can start over.
+    let (_, body) = alice.post(&events_path, json!({})).await;
+    assert_eq!(body["events"][0]["content"], json!({"room_key": "k"}), "{body}");
 
     let (status, body) = alice.delete(PATH).await;
     assert_eq!((status.as_u16(), body["device_id"].clone()), (200, json!("DEHYDRATED1")));

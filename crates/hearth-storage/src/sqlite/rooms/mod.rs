@@ -147,6 +147,11 @@ pub(super) const AREA: Area = Area {
         ALTER TABLE room_memberships ADD COLUMN joined_at INTEGER;
         UPDATE room_memberships SET joined_at = stream_pos WHERE membership = 'join';
     ",
+        "
+        -- Membership changes in a room between two stream positions (device-list tracking:
+        -- others who joined or left the rooms a user is in) without reading every member.
+        CREATE INDEX room_memberships_by_room_pos ON room_memberships (room_id, stream_pos);
+    ",
     ],
 };
 
