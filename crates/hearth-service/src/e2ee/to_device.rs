@@ -46,7 +46,9 @@ impl Service {
         let mut queued = Vec::new();
         let key_request = event_type == &ToDeviceEventType::RoomKeyRequest;
         for (user_id, by_device) in messages {
-            if key_request && user_id != sender && !self.key_requests_allowed((sender, sender_device), by_device)
+            if key_request
+                && user_id != sender
+                && !self.key_requests_allowed((sender, sender_device), by_device)
             {
                 continue;
             }

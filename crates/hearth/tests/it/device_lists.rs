@@ -92,3 +92,31 @@ async fn joining_a_shared_room_reports_changed_and_leaving_the_last_reports_left
     upload_device_keys(&alice).await;
     assert_eq!(changes(&bob, left_all, pos(&server)).await["changed"], json!([]));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invite_reports_the_invitee_changed_and_a_rejection_left() {
+    let server = TestServer::start().await;
+    let (alice, carol) = (server.register("alice").await, server.register("carol").await);
+    let room = enc(&create_room(&alice, json!({"preset": "private_chat"})).await);
+
+    // Clients share room keys with invitees, so the inviter fetches their devices (Synapse).
+    let before = pos(&server);
+    let path = format!("/_matrix/client/v3/rooms/{room}/invite");
+    let (status, body) = alice.post(&path, json!({"user_id": carol.user_id})).await;
+    assert_eq!(status, 200, "{body}");
+    let invited = pos(&server);
+    let body = changes(&alice, before, invited).await;
+    assert_eq!(
+        (body["changed"].clone(), body["left"].clone()),
+        (json!([carol.user_id]), json!([]))
+    );
+    assert_eq!(changes(&carol, before, invited).await["changed"], json!([]));
+
+    act(&carol, &room, "leave").await;
+    let rejected = pos(&server);
+    let body = changes(&alice, invited, rejected).await;
+    assert_eq!(
+        (body["changed"].clone(), body["left"].clone()),
+        (json!([]), json!([carol.user_id]))
+    );
+}

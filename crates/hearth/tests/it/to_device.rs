@@ -136,24 +136,26 @@ async fn oversized_or_malformed_messages_are_refused_whole() {
 async fn room_key_requests_to_others_beyond_the_limit_are_dropped() {
     let server = TestServer::start_with(|c| {
         c.rate_limits.enabled = true;
-        c.rate_limits.key_requests_per_device = hearth_core::config::Rate {
-            per_second: 0.001,
-            burst: 2,
-        };
+        c.rate_limits.key_requests_per_device =
+            hearth_core::config::Rate { per_second: 0.001, burst: 2 };
     })
     .await;
     let (alice, bob) = (server.register("alice").await, server.register("bob").await);
     let bob2 = login(&server, "bob").await;
-    let request = |user: &User, device: &str, n: u32| {
-        json!({"messages": {&user.user_id: {device: {"action": "request", "n": n}}}})
-    };
+    let request = |user: &User, device: &str, n: u32| json!({"messages": {&user.user_id: {device: {"action": "request", "n": n}}}});
     for n in 0..4 {
-        let (status, body) =
-            bob.put(&send_path("m.room_key_request", &format!("a{n}")), request(&alice, &alice.device_id, n)).await;
+        let (status, body) = bob
+            .put(
+                &send_path("m.room_key_request", &format!("a{n}")),
+                request(&alice, &alice.device_id, n),
+            )
+            .await;
         assert_eq!(status, 200, "the sender is not told: {body}");
     }
-    let got: Vec<Value> =
-        contents(&pending(&server, &alice).await).iter().map(|e| e["content"]["n"].clone()).collect();
+    let got: Vec<Value> = contents(&pending(&server, &alice).await)
+        .iter()
+        .map(|e| e["content"]["n"].clone())
+        .collect();
     assert_eq!(got, [json!(0), json!(1)], "two within the burst, the rest dropped");
 
     // Requests to one's own devices are not limited, nor are other message types.

@@ -244,9 +244,8 @@ pub async fn wait_device_known(viewer: &TestDevice, user: &UserId, device_id: &O
 
 /// Password UIA for `user`, continuing the session of a 401 answer.
 pub fn password_auth(user: &UserId, session: Option<String>) -> AuthData {
-    let identifier = uiaa::UserIdentifier::Matrix(uiaa::MatrixUserIdentifier::new(
-        user.localpart().to_owned(),
-    ));
+    let identifier =
+        uiaa::UserIdentifier::Matrix(uiaa::MatrixUserIdentifier::new(user.localpart().to_owned()));
     let mut password = uiaa::Password::new(identifier, PASSWORD.to_owned());
     password.session = session;
     AuthData::Password(password)

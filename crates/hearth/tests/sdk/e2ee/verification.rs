@@ -6,7 +6,9 @@ use serde_json::json;
 
 use crate::common::TestServer;
 
-use super::support::{TestDevice, bootstrap_cross_signing, login, register, until, wait_device_known};
+use super::support::{
+    TestDevice, bootstrap_cross_signing, login, register, until, wait_device_known,
+};
 
 #[tokio::test]
 async fn own_devices_verify_each_other_with_sas() {
@@ -48,8 +50,7 @@ async fn own_devices_verify_each_other_with_sas() {
     // Both confirm (.mac, then .done).
     sas.confirm().await.expect("confirmed on the first device");
     sas2.confirm().await.expect("confirmed on the second device");
-    until("both sides done", || async { (sas.is_done() && sas2.is_done()).then_some(()) })
-        .await;
+    until("both sides done", || async { (sas.is_done() && sas2.is_done()).then_some(()) }).await;
     assert!(!sas.is_cancelled() && !sas2.is_cancelled());
     assert!(device_verified(&alice, &alice2).await, "the first device trusts the second");
     assert!(device_verified(&alice2, &alice).await, "the second device trusts the first");
@@ -63,8 +64,9 @@ async fn own_devices_verify_each_other_with_sas() {
     .await;
     let ssk = signing_key_id(&server, &alice).await;
     let client = server.client().with_token(&alice.access_token());
-    let (status, body) =
-        client.post("/_matrix/client/v3/keys/query", json!({"device_keys": {user.as_str(): []}})).await;
+    let (status, body) = client
+        .post("/_matrix/client/v3/keys/query", json!({"device_keys": {user.as_str(): []}}))
+        .await;
     assert_eq!(status, 200, "{body}");
     let signatures = &body["device_keys"][user.as_str()][alice2.device_id().as_str()]["signatures"];
     assert!(signatures[user.as_str()][&ssk].is_string(), "signed by {ssk}: {signatures}");
@@ -83,8 +85,9 @@ fn emojis(sas: &SasVerification) -> Vec<&'static str> {
 async fn signing_key_id(server: &TestServer, device: &TestDevice) -> String {
     let user = device.user_id();
     let client = server.client().with_token(&device.access_token());
-    let (_, body) =
-        client.post("/_matrix/client/v3/keys/query", json!({"device_keys": {user.as_str(): []}})).await;
+    let (_, body) = client
+        .post("/_matrix/client/v3/keys/query", json!({"device_keys": {user.as_str(): []}}))
+        .await;
     let keys = body["self_signing_keys"][user.as_str()]["keys"].as_object().expect("ssk");
     keys.keys().next().expect("one key").clone()
 }
