@@ -27,6 +27,17 @@ pub(super) async fn devices_deleted(
     services.push.on_devices_deleted(user_id, device_ids).await
 }
 
+/// A device was created, or logged in again with its device ID (login, registration).
+pub(super) async fn device_created(
+    services: &Services,
+    user_id: &UserId,
+    _device_id: &DeviceId,
+) -> Result<()> {
+    // Those who share a room with the user see it in `device_lists.changed` (spec: "Tracking
+    // the device list for a user"), as the user's own devices do.
+    services.e2ee.on_device_changed(user_id).await
+}
+
 /// A device's display name changed.
 pub(super) async fn device_updated(
     services: &Services,

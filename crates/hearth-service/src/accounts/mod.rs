@@ -190,6 +190,7 @@ impl Service {
                 ip: req.ip.map(|ip| ip.to_string()),
             })
             .await?;
+        hooks::device_created(&*self.services()?, user_id, &device_id).await?;
         Ok(IssuedTokens {
             user_id: user_id.to_owned(),
             device_id,

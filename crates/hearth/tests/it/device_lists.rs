@@ -120,3 +120,22 @@ async fn an_invite_reports_the_invitee_changed_and_a_rejection_left() {
         (json!([]), json!([carol.user_id]))
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_device_is_a_change_before_it_uploads_keys() {
+    let server = TestServer::start().await;
+    let (alice, bob, carol) = (
+        server.register("alice").await,
+        server.register("bob").await,
+        server.register("carol").await,
+    );
+    let room = public_room(&alice).await;
+    act(&bob, &room, "join").await;
+
+    let before = pos(&server);
+    crate::e2ee_support::login(&server, "alice").await;
+    let after = pos(&server);
+    assert_eq!(changes(&bob, before, after).await["changed"], json!([alice.user_id]));
+    assert_eq!(changes(&alice, before, after).await["changed"], json!([alice.user_id]));
+    assert_eq!(changes(&carol, before, after).await["changed"], json!([]));
+}
