@@ -293,12 +293,10 @@ fn add_user_keys(result: &mut KeysQueryResult, requester: &UserId, keys: UserKey
     let user = keys.user_id;
     let devices = result.device_keys.entry(user.clone()).or_default();
     for device in keys.devices {
-        let json = with_signatures(
-            &device.json,
-            device.device_id.as_str(),
-            &keys.signatures,
-            device.display_name.as_deref(),
-        )?;
+        // Synapse always sends `unsigned`, the display name in it when the device has one.
+        let unsigned = Some(device.display_name.as_deref());
+        let json =
+            with_signatures(&device.json, device.device_id.as_str(), &keys.signatures, unsigned)?;
         devices.insert(device.device_id, Raw::from_json(json));
     }
     for key in keys.cross_signing {
@@ -318,13 +316,13 @@ fn add_user_keys(result: &mut KeysQueryResult, requester: &UserId, keys: UserKey
     Ok(())
 }
 
-/// Stored key JSON with the later-added signatures on `target_key_id` merged in, and the
-/// device's display name in `unsigned`.
+/// Stored key JSON with the later-added signatures on `target_key_id` merged in, and for a
+/// device (`unsigned` is `Some`) an `unsigned` object with its display name if it has one.
 pub(super) fn with_signatures(
     json: &str,
     target_key_id: &str,
     signatures: &[SignatureRecord],
-    display_name: Option<&str>,
+    unsigned: Option<Option<&str>>,
 ) -> Result<Box<RawValue>> {
     let mut object: Map<String, JsonValue> = serde_json::from_str(json).map_err(Error::internal)?;
     for s in signatures.iter().filter(|s| s.target_key_id == target_key_id) {
@@ -338,9 +336,13 @@ pub(super) fn with_signatures(
             }
         }
     }
-    if let Some(name) = display_name {
-        object.insert("unsigned".into(), serde_json::json!({ "device_display_name": name }));
-    }
+    match unsigned {
+        Some(Some(name)) => {
+            object.insert("unsigned".into(), serde_json::json!({ "device_display_name": name }))
+        }
+        Some(None) => object.insert("unsigned".into(), serde_json::json!({})),
+        None => None,
+    };
     serde_json::value::to_raw_value(&object).map_err(Error::internal)
 }
 

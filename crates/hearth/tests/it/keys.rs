@@ -54,6 +54,7 @@ async fn uploaded_keys_are_queried_with_their_signatures() {
     let keys = &body["device_keys"][&alice.user_id][&alice.device_id];
     assert_eq!(keys["keys"], device.device_keys()["keys"]);
     assert_eq!(keys["user_id"], alice.user_id);
+    assert_eq!(keys["unsigned"], json!({}), "always there, no display name was set");
     let signature = &keys["signatures"][&alice.user_id][format!("ed25519:{}", alice.device_id)];
     assert!(signature.is_string(), "{keys}");
 
@@ -61,6 +62,12 @@ async fn uploaded_keys_are_queried_with_their_signatures() {
     let status = server.services().e2ee.one_time_keys_status(&alice_id, &alice_device).await;
     let status = status.unwrap();
     assert_eq!(status.unused_fallback_key_types, vec!["signed_curve25519".into()]);
+
+    let path = format!("/_matrix/client/v3/devices/{}", alice.device_id);
+    assert_eq!(alice.put(&path, json!({"display_name": "laptop"})).await.0, 200);
+    let body = query(&bob, &alice.user_id).await;
+    let unsigned = &body["device_keys"][&alice.user_id][&alice.device_id]["unsigned"];
+    assert_eq!(unsigned, &json!({"device_display_name": "laptop"}));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
