@@ -396,3 +396,34 @@ async fn concurrent_claims_never_hand_out_a_key_twice() {
     assert_eq!(one_time.len(), 8, "each one-time key exactly once: {claimed:?}");
     assert_eq!(claimed.iter().filter(|k| **k == fallback).count(), 4);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_queries_and_claims_are_refused() {
+    let server = TestServer::start().await;
+    let alice = server.register("alice").await;
+    for body in [
+        json!({"device_keys": {"not-a-user-id": []}}),
+        json!({"device_keys": {&alice.user_id: "DEVICE"}}),
+        json!({"device_keys": []}),
+        json!({}),
+    ] {
+        assert_error(&alice.post(QUERY, body).await, 400, "M_BAD_JSON");
+    }
+    for body in [
+        json!({"one_time_keys": {"not-a-user-id": {"DEV": "signed_curve25519"}}}),
+        json!({"one_time_keys": {&alice.user_id: ["DEV"]}}),
+        json!({}),
+    ] {
+        assert_error(&alice.post(CLAIM, body).await, 400, "M_BAD_JSON");
+    }
+    assert_error(
+        &server.client().post(QUERY, json!({"device_keys": {}})).await,
+        401,
+        "M_MISSING_TOKEN",
+    );
+    assert_error(
+        &server.client().post(CLAIM, json!({"one_time_keys": {}})).await,
+        401,
+        "M_MISSING_TOKEN",
+    );
+}
