@@ -170,6 +170,9 @@ impl Service {
         user_id: &UserId,
         req: DeviceRequest,
     ) -> Result<IssuedTokens> {
+        if let Some(chosen) = &req.device_id {
+            self.services()?.e2ee.check_device_id_free(user_id, chosen).await?;
+        }
         let device_id = req.device_id.unwrap_or_else(|| random_string(10).into());
         let access_token = secret_token();
         let (refresh_token, expires_in_ms) = if req.refresh_token {

@@ -9,7 +9,7 @@ use hearth_storage::{
     UserKeysQuery,
 };
 use ruma::{
-    CanonicalJsonObject, OwnedUserId, SigningKeyAlgorithm, UserId,
+    CanonicalJsonObject, DeviceId, OwnedUserId, SigningKeyAlgorithm, UserId,
     api::client::{
         keys::upload_signatures::v3::{Failure, SignedKeys},
         uiaa::AuthData,
@@ -81,6 +81,19 @@ impl Service {
             services.uiaa.check_user(user, upload.auth, "keys/device_signing/upload").await?;
         }
         self.store_signing_keys(user, new).await
+    }
+
+    /// Refuse a device ID a client chose (login, dehydrated device) that is one of the user's
+    /// cross-signing public keys (spec: "servers MUST not allow devices to have the same IDs
+    /// as cross-signing keys"); the other way round is refused on upload above.
+    pub async fn check_device_id_free(&self, user: &UserId, device_id: &DeviceId) -> Result<()> {
+        let keys = self.ctx.storage.cross_signing_keys(user).await?;
+        if keys.iter().any(|k| k.public_key == device_id.as_str()) {
+            return Err(Error::invalid_param(
+                "The device ID is one of the user's cross-signing keys",
+            ));
+        }
+        Ok(())
     }
 
     async fn store_signing_keys(&self, user: &UserId, new: Vec<ParsedKey>) -> Result<()> {

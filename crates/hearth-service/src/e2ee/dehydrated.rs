@@ -41,6 +41,7 @@ impl Service {
         if device.keys.device_keys.is_none() {
             return Err(Error::missing_param("device_keys are required"));
         }
+        self.check_device_id_free(user, device.device_id).await?;
         let keys = validate_upload(user, device.device_id, None, device.keys)?;
         let stored = DehydratedDevice {
             device_id: device.device_id.to_owned(),

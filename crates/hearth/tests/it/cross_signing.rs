@@ -142,6 +142,32 @@ async fn a_key_id_that_is_a_device_id_is_forbidden() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_id_that_is_a_cross_signing_key_is_refused() {
+    let server = TestServer::start().await;
+    let (alice, _, keys) = set_up(&server, "alice").await;
+    let login = json!({
+        "type": "m.login.password",
+        "identifier": {"type": "m.id.user", "user": "alice"},
+        "password": "password123",
+        "device_id": keys.self_signing.public,
+    });
+    let response = server.client().post("/_matrix/client/v3/login", login).await;
+    assert_error(&response, 400, "M_INVALID_PARAM");
+
+    let dehydrated = crate::crypto::Device::new(&alice.user_id, &keys.master.public);
+    let body = json!({
+        "device_id": keys.master.public,
+        "device_data": {"algorithm": "org.matrix.msc3814.v2", "device_pickle": "p", "nonce": "n"},
+        "device_keys": dehydrated.device_keys(),
+    });
+    let path = "/_matrix/client/unstable/org.matrix.msc3814.v1/dehydrated_device";
+    assert_error(&alice.put(path, body).await, 400, "M_INVALID_PARAM");
+    let (status, body) = alice.get("/_matrix/client/v3/devices").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["devices"].as_array().unwrap().len(), 1, "no device was created: {body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn self_signatures_are_stored_and_shown_to_everyone() {
     let server = TestServer::start().await;
     let (alice, device, keys) = set_up(&server, "alice").await;
