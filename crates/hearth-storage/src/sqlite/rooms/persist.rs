@@ -108,6 +108,12 @@ fn insert_state_group(c: &WriteCtx<'_>, g: &NewStateGroup) -> Result<()> {
     Ok(())
 }
 
+/// A redaction of the event being persisted that arrived before it. The unary `+` keeps
+/// SQLite from choosing an index by room (it has no statistics), which scanned all of the
+/// room's events for every event persisted: sends and joins slowed as a room grew.
+const EARLIER_REDACTION: &str = "SELECT event_id FROM events
+     WHERE redacts = ?1 AND +room_id = ?2 AND rejected = 0 AND event_id != ?1 LIMIT 1";
+
 /// Mark the target of a redaction, and this event if a redaction of it arrived first. A
 /// redacted event leaves the relations and search indexes.
 fn apply_redactions(c: &WriteCtx<'_>, e: &NewEvent) -> Result<()> {
@@ -123,10 +129,7 @@ fn apply_redactions(c: &WriteCtx<'_>, e: &NewEvent) -> Result<()> {
         }
     }
     let earlier: Option<String> = c
-        .prepare_cached(
-            "SELECT event_id FROM events
-             WHERE redacts = ?1 AND room_id = ?2 AND rejected = 0 AND event_id != ?1 LIMIT 1",
-        )?
+        .prepare_cached(EARLIER_REDACTION)?
         .query_row([e.event_id.as_str(), e.room_id.as_str()], |r| r.get(0))
         .optional()?;
     if let Some(redaction) = earlier {
@@ -189,4 +192,25 @@ fn update_memberships(c: &WriteCtx<'_>, e: &NewEvent, pos: i64) -> Result<()> {
         ])?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::Connection;
+
+    use super::*;
+
+    #[test]
+    fn earlier_redactions_are_found_by_their_index_not_by_room() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        crate::sqlite::migrations::migrate(&mut conn, crate::sqlite::AREAS).unwrap();
+        let plan: Vec<String> = conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {EARLIER_REDACTION}"))
+            .unwrap()
+            .query_map(["$e", "!r"], |r| r.get(3))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        assert!(plan.iter().any(|p| p.contains("events_redacts")), "{plan:?}");
+    }
 }
