@@ -12,19 +12,15 @@
 use std::{
     collections::{BTreeMap, HashMap},
     num::NonZeroUsize,
-    sync::{
-        Arc,
-        atomic::{AtomicU64, Ordering},
-    },
+    sync::Arc,
 };
 
-use hearth_core::utils::now_millis;
 use lru::LruCache;
 use parking_lot::Mutex;
 use ruma::{OwnedDeviceId, OwnedEventId, OwnedRoomId, OwnedUserId};
 
 use super::config::RoomConfig;
-use crate::push::Counts;
+use crate::{ephemeral::EphemeralStream, push::Counts};
 
 /// Devices whose connections are remembered.
 const DEVICES: usize = 10_000;
@@ -98,14 +94,14 @@ pub struct Connections {
     devices: Mutex<LruCache<DeviceKey, HashMap<String, Connection>>>,
     /// Connection positions: unique across connections and, as they start from the wall clock
     /// in milliseconds, across restarts (a `pos` from before one is never mistaken for a new).
-    next: AtomicU64,
+    positions: EphemeralStream,
 }
 
 impl Default for Connections {
     fn default() -> Self {
         Connections {
             devices: Mutex::new(LruCache::new(NonZeroUsize::new(DEVICES).expect("non-zero"))),
-            next: AtomicU64::new(now_millis()),
+            positions: EphemeralStream::default(),
         }
     }
 }
@@ -168,12 +164,7 @@ impl Connections {
     }
 
     fn tick(&self) -> u64 {
-        let now = now_millis();
-        let prev = self
-            .next
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |last| Some((last + 1).max(now)))
-            .unwrap_or_else(|last| last);
-        (prev + 1).max(now)
+        self.positions.advance()
     }
 }
 
