@@ -75,6 +75,11 @@ pub struct Services {
     pub search: search::Service,
 }
 
+/// A service's way back to its siblings; it fails only while the server shuts down.
+pub(crate) fn upgrade(services: &Weak<Services>) -> Result<Arc<Services>> {
+    services.upgrade().ok_or_else(|| hearth_core::Error::internal("server is shutting down"))
+}
+
 impl Services {
     pub fn new(config: Arc<Config>, storage: Arc<dyn Storage>) -> Result<Arc<Services>> {
         let server_keys = Arc::new(server_keys::Service::load(&config)?);

@@ -83,22 +83,29 @@ fn blocks<'a>(memory: &'a mut Vec<Block>, params: &Params) -> &'a mut [Block] {
     &mut memory[..needed]
 }
 
+/// The argon2 output of `len` bytes for `password` and `salt`, in `memory`.
+fn derive(
+    argon2: &Argon2<'_>,
+    memory: &mut Vec<Block>,
+    password: &[u8],
+    salt: password_hash::Salt<'_>,
+    len: usize,
+) -> password_hash::Result<Output> {
+    let mut salt_buf = [0u8; 64];
+    let salt_bytes = salt.decode_b64(&mut salt_buf)?;
+    Output::init_with(len, |out| {
+        let blocks = blocks(memory, argon2.params());
+        Ok(argon2.hash_password_into_with_memory(password, salt_bytes, out, blocks)?)
+    })
+}
+
 /// What `PasswordHasher::hash_password` does, with `memory` as the working memory.
 fn hash_with(memory: &mut Vec<Block>, password: &[u8]) -> password_hash::Result<String> {
     let argon2 = Argon2::default();
     let params = argon2.params().clone();
     let salt = SaltString::generate(&mut OsRng);
-    let mut salt_buf = [0u8; 64];
-    let salt_bytes = salt.as_salt().decode_b64(&mut salt_buf)?;
     let len = params.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN);
-    let output = Output::init_with(len, |out| {
-        Ok(argon2.hash_password_into_with_memory(
-            password,
-            salt_bytes,
-            out,
-            blocks(memory, &params),
-        )?)
-    })?;
+    let output = derive(&argon2, memory, password, salt.as_salt(), len)?;
     let phc = PasswordHash {
         algorithm: Algorithm::Argon2id.ident(),
         version: Some(Version::V0x13.into()),
@@ -121,17 +128,8 @@ fn matches(memory: &mut Vec<Block>, password: &[u8], phc: &str) -> password_hash
     let algorithm = Algorithm::try_from(parsed.algorithm)?;
     let version = parsed.version.map(Version::try_from).transpose()?.unwrap_or_default();
     let params = Params::try_from(&parsed)?;
-    let argon2 = Argon2::new(algorithm, version, params.clone());
-    let mut salt_buf = [0u8; 64];
-    let salt_bytes = salt.decode_b64(&mut salt_buf)?;
-    let output = Output::init_with(expected.len(), |out| {
-        Ok(argon2.hash_password_into_with_memory(
-            password,
-            salt_bytes,
-            out,
-            blocks(memory, &params),
-        )?)
-    })?;
+    let argon2 = Argon2::new(algorithm, version, params);
+    let output = derive(&argon2, memory, password, salt, expected.len())?;
     // `Output`'s equality is constant-time.
     Ok(output == expected)
 }

@@ -29,7 +29,7 @@ impl Service {
     }
 
     fn services(&self) -> Result<Arc<Services>> {
-        self.services.upgrade().ok_or_else(|| Error::internal("server is shutting down"))
+        crate::upgrade(&self.services)
     }
 
     /// `POST /rooms/{roomId}/receipt/{receiptType}/{eventId}`.

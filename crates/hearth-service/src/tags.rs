@@ -86,8 +86,7 @@ impl Service {
     /// Written as account data, so sync sees the change.
     async fn store(&self, user: &UserId, room_id: &RoomId, tags: Map<String, Value>) -> Result<()> {
         let content = serde_json::value::to_raw_value(&json!({"tags": tags}))?;
-        let services =
-            self.services.upgrade().ok_or_else(|| Error::internal("server is shutting down"))?;
+        let services = crate::upgrade(&self.services)?;
         services.account_data.set(user, Some(room_id), "m.tag", content).await
     }
 }

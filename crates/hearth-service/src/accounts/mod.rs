@@ -78,7 +78,7 @@ impl Service {
     }
 
     fn services(&self) -> Result<Arc<Services>> {
-        self.services.upgrade().ok_or_else(|| Error::internal("server is shutting down"))
+        crate::upgrade(&self.services)
     }
 
     /// The user ID for a new local account named `username` (`M_INVALID_USERNAME`,

@@ -9,7 +9,7 @@ mod published;
 
 use std::sync::{Arc, Weak};
 
-use hearth_core::{Error, Result};
+use hearth_core::Result;
 use ruma::{
     RoomId, UserId,
     events::{StateEventType, room::member::MembershipState},
@@ -30,7 +30,7 @@ impl Service {
     }
 
     fn services(&self) -> Result<Arc<Services>> {
-        self.services.upgrade().ok_or_else(|| Error::internal("server is shutting down"))
+        crate::upgrade(&self.services)
     }
 
     /// Whether `user` may edit the room's directory entries (delete others' aliases, publish the

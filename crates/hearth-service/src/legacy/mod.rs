@@ -12,7 +12,7 @@ mod initial_sync;
 
 use std::sync::{Arc, Weak};
 
-use hearth_core::{Error, Result};
+use hearth_core::Result;
 use ruma::RoomId;
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -103,7 +103,7 @@ impl Service {
     }
 
     fn services(&self) -> Result<Arc<Services>> {
-        self.services.upgrade().ok_or_else(|| Error::internal("server is shutting down"))
+        crate::upgrade(&self.services)
     }
 
     /// The token for "now" in both streams.

@@ -11,7 +11,7 @@ mod validate;
 
 use std::sync::{Arc, Weak};
 
-use hearth_core::{Error, Result};
+use hearth_core::Result;
 
 pub(crate) use index::new_relation;
 pub use pagination::{RelationsPage, RelationsRequest};
@@ -30,7 +30,7 @@ impl Service {
     }
 
     fn services(&self) -> Result<Arc<Services>> {
-        self.services.upgrade().ok_or_else(|| Error::internal("server is shutting down"))
+        crate::upgrade(&self.services)
     }
 }
 

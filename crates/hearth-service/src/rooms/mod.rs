@@ -142,9 +142,7 @@ impl Service {
 
     /// The other services (room features built on the core: directory, relations, search).
     pub(crate) fn services(&self) -> Result<Arc<Services>> {
-        self.services
-            .upgrade()
-            .ok_or_else(|| hearth_core::Error::internal("server is shutting down"))
+        crate::upgrade(&self.services)
     }
 
     async fn next_state_group(&self) -> Result<i64> {

@@ -9,7 +9,7 @@ mod text;
 
 use std::sync::{Arc, Weak};
 
-use hearth_core::{Error, Result};
+use hearth_core::Result;
 
 pub use query::SearchPage;
 pub(crate) use text::search_text;
@@ -27,6 +27,6 @@ impl Service {
     }
 
     fn services(&self) -> Result<Arc<Services>> {
-        self.services.upgrade().ok_or_else(|| Error::internal("server is shutting down"))
+        crate::upgrade(&self.services)
     }
 }

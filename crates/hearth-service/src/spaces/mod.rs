@@ -9,7 +9,7 @@ use std::{
     sync::{Arc, Weak},
 };
 
-use hearth_core::{Error, Result};
+use hearth_core::Result;
 use parking_lot::Mutex;
 
 pub use hierarchy::{HierarchyPage, HierarchyRequest};
@@ -28,6 +28,6 @@ impl Service {
     }
 
     fn services(&self) -> Result<Arc<Services>> {
-        self.services.upgrade().ok_or_else(|| Error::internal("server is shutting down"))
+        crate::upgrade(&self.services)
     }
 }

@@ -35,7 +35,7 @@ use std::{
 use lru::LruCache;
 use parking_lot::Mutex;
 
-use hearth_core::{Error, Result};
+use hearth_core::Result;
 use ruma::{
     DeviceId, OwnedUserId, UserId, api::client::filter::FilterDefinition,
     events::room::member::MembershipState, presence::PresenceState,
@@ -90,7 +90,7 @@ impl Service {
     }
 
     fn services(&self) -> Result<Arc<Services>> {
-        self.services.upgrade().ok_or_else(|| Error::internal("server is shutting down"))
+        crate::upgrade(&self.services)
     }
 
     pub async fn sync(&self, req: SyncRequest<'_>) -> Result<SyncResponse> {
