@@ -52,7 +52,7 @@ pub use messages::{Context, MessagesPage};
 pub(crate) use messages::{glob, matches_filter};
 pub use pdu::{Pdu, PduRef};
 pub use read::JoinedMember;
-pub use state::StateMap;
+pub use state::{StateAt, StateMap};
 pub use token::PaginationToken;
 
 use crate::{Ctx, Services, ratelimit::RateLimiter, server_keys};

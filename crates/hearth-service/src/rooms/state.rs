@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use hearth_core::{Error, Result};
 use hearth_storage::StateKey;
 use ruma::{
-    OwnedEventId,
+    OwnedEventId, RoomId,
     events::StateEventType,
     room_version_rules::{RoomVersionRules, StateResolutionVersion},
     state_res::{self, utils::event_id_set::EventIdSet},
@@ -24,7 +24,29 @@ pub struct CachedGroup {
     pub chain_len: u32,
 }
 
+/// A room's state at a point, with the stored group holding it (when there is one).
+#[derive(Clone, Default)]
+pub struct StateAt {
+    pub group: Option<i64>,
+    pub map: StateMap,
+}
+
 impl Service {
+    /// The state of stored group `group`.
+    pub(crate) async fn state_at_group(&self, group: i64) -> Result<StateAt> {
+        Ok(StateAt { group: Some(group), map: self.state_group(group).await?.map })
+    }
+
+    /// The state after the latest event of the room at or before stream position `pos` (empty
+    /// before the room's first event).
+    pub(crate) async fn state_at_pos(&self, room_id: &RoomId, pos: i64) -> Result<StateAt> {
+        let record = self.ctx.storage.room_event_at(room_id, pos).await?;
+        match record.and_then(|r| r.state_group_after) {
+            Some(group) => self.state_at_group(group).await,
+            None => Ok(StateAt::default()),
+        }
+    }
+
     /// The state of a stored group, composed from its snapshot and deltas (reusing cached
     /// groups lower in its chain).
     pub(crate) async fn state_group(&self, group: i64) -> Result<CachedGroup> {

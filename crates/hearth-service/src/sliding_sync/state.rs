@@ -14,14 +14,8 @@ use super::{
     config::{MEMBER, RequiredState},
     pass::Pass,
 };
-use crate::rooms::{PduRef, StateMap};
-
-/// A room's state at a point, with the stored group holding it.
-#[derive(Clone, Default)]
-pub struct StateAt {
-    pub group: Option<i64>,
-    pub map: StateMap,
-}
+use crate::rooms::PduRef;
+pub use crate::rooms::StateAt;
 
 pub struct StateRequest<'a> {
     pub required: &'a RequiredState,
@@ -39,17 +33,8 @@ pub struct StateRequest<'a> {
 }
 
 impl Pass<'_> {
-    /// The state after the latest event of the room at or before `pos` (empty before its
-    /// first event).
     pub async fn state_at(&self, room_id: &RoomId, pos: i64) -> Result<StateAt> {
-        let record = self.services.ctx.storage.room_event_at(room_id, pos).await?;
-        match record.and_then(|r| r.state_group_after) {
-            Some(group) => {
-                let map = self.services.rooms.state_group(group).await?.map;
-                Ok(StateAt { group: Some(group), map })
-            }
-            None => Ok(StateAt::default()),
-        }
+        self.services.rooms.state_at_pos(room_id, pos).await
     }
 
     /// Whether the user was joined to the room at `pos`.

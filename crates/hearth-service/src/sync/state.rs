@@ -13,16 +13,10 @@ use ruma::{
 use serde_json::value::RawValue;
 
 use super::{Pass, filter::room_allowed, timeline::TimelineSlice};
+pub use crate::rooms::StateAt;
 use crate::rooms::{StateMap, matches_filter};
 
 const MEMBER: &str = "m.room.member";
-
-/// A room's state at a point, with the stored group holding it (when known).
-#[derive(Clone, Default)]
-pub struct StateAt {
-    pub group: Option<i64>,
-    pub map: StateMap,
-}
 
 pub struct StateRequest<'a> {
     pub room_id: &'a RoomId,
@@ -36,19 +30,12 @@ pub struct StateRequest<'a> {
 }
 
 impl Pass<'_> {
-    /// The state after the latest event of the room at or before `pos` (empty before the
-    /// room's first event).
     pub async fn state_at(&self, room_id: &RoomId, pos: i64) -> Result<StateAt> {
-        let record = self.services.ctx.storage.room_event_at(room_id, pos).await?;
-        match record.and_then(|r| r.state_group_after) {
-            Some(group) => self.group(group).await,
-            None => Ok(StateAt::default()),
-        }
+        self.services.rooms.state_at_pos(room_id, pos).await
     }
 
     async fn group(&self, group: i64) -> Result<StateAt> {
-        let map = self.services.rooms.state_group(group).await?.map;
-        Ok(StateAt { group: Some(group), map })
+        self.services.rooms.state_at_group(group).await
     }
 
     /// The state at the start of the timeline (at `end` when it is empty).
