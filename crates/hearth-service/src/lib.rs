@@ -26,6 +26,7 @@ pub mod search;
 pub mod server_keys;
 pub mod sliding_sync;
 pub mod spaces;
+mod stream_follower;
 pub mod stream_token;
 pub mod sync;
 pub mod tags;

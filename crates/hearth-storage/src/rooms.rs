@@ -113,7 +113,6 @@ pub struct NewEvent {
     pub sender: OwnedUserId,
     pub origin_server_ts: i64,
     pub prev_events: Vec<OwnedEventId>,
-    pub auth_events: Vec<OwnedEventId>,
     /// The event this one redacts; applied to the target if it is stored (or when it arrives).
     pub redacts: Option<OwnedEventId>,
     pub replaces_state: Option<OwnedEventId>,
@@ -135,8 +134,6 @@ pub struct NewEvent {
     pub new_room: Option<RoomRecord>,
     /// The event's relationship to a parent (relations, threads, aggregations).
     pub relation: Option<crate::NewRelation>,
-    /// Text for server-side search: one of `SEARCH_KEYS` and the text.
-    pub search_text: Option<(String, String)>,
 }
 
 /// A user's current membership in a room.

@@ -1,5 +1,5 @@
-//! Server-side search: the text of messages, names and topics, indexed when an event is
-//! persisted and dropped when it is redacted.
+//! Server-side search: the text of messages, names and topics, indexed in order after events
+//! commit (in batches, off the send's transaction) and dropped when an event is redacted.
 
 use async_trait::async_trait;
 use hearth_core::Result;
@@ -37,8 +37,25 @@ pub enum SearchCursor {
     Before(i64),
 }
 
+/// One event's searchable text.
+#[derive(Debug, Clone)]
+pub struct SearchRow {
+    pub stream_pos: i64,
+    pub room_id: OwnedRoomId,
+    /// One of [`SEARCH_KEYS`].
+    pub key: String,
+    pub text: String,
+}
+
 #[async_trait]
 pub trait SearchStore {
+    /// The stream position the index covers.
+    async fn search_indexed_pos(&self) -> Result<i64>;
+
+    /// Index `rows` and record that the index covers the stream up to `up_to`. An event
+    /// redacted meanwhile is left out.
+    async fn index_search(&self, rows: Vec<SearchRow>, up_to: i64) -> Result<()>;
+
     /// Up to `limit` matching events from `cursor` on, in the query's order, each with its
     /// relevance (higher is better).
     async fn search_events(

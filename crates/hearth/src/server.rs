@@ -38,6 +38,7 @@ impl RunningServer {
             hearth_storage::open_sqlite(&config.database_path(), config.database.read_connections)?;
         let services = Services::new(config.clone(), storage)?;
         services.push.start().await?;
+        services.search.start().await?;
         let app = hearth_api::router(services.clone());
 
         let (shutdown, _) = watch::channel(false);
@@ -64,6 +65,7 @@ impl RunningServer {
         let _ = self.shutdown.send(true);
         while self.tasks.join_next().await.is_some() {}
         self.services.push.stop();
+        self.services.search.stop();
     }
 
     /// Serve until `signal` resolves, then shut down gracefully.

@@ -12,7 +12,6 @@
 use std::{
     collections::HashSet,
     sync::{Arc, Weak},
-    time::Duration,
 };
 
 use hearth_core::{Result, utils::now_millis};
@@ -25,14 +24,14 @@ use ruma::{
     push::{Action, PushConditionPowerLevelsCtx},
 };
 use serde_json::Value;
-use tokio::sync::{Notify, watch};
+use tokio::sync::watch;
 
 use super::{
     context::{Member, RoomCache, RoomMembers},
     event_eval::EventEval,
     thread,
 };
-use crate::{Services, rooms::PduRef};
+use crate::{Services, rooms::PduRef, stream_follower::Follower};
 
 /// Events read from the stream at once.
 const BATCH: usize = 256;
@@ -44,24 +43,16 @@ const MAX_UNSTORED: i64 = 1000;
 
 pub(super) async fn run(
     services: Weak<Services>,
-    wake: Arc<Notify>,
+    follower: Arc<Follower>,
     mut stop: watch::Receiver<bool>,
 ) {
     let mut evaluator = Evaluator { rooms: RoomCache::new(), stored: None };
     loop {
         let Some(s) = services.upgrade() else { return };
-        let failed = match evaluator.catch_up(&s).await {
-            Ok(()) => false,
-            Err(e) => {
-                tracing::error!("push: evaluation failed, retrying: {e}");
-                true
-            }
-        };
+        let failed = follower.failed(evaluator.catch_up(&s).await);
         drop(s);
-        tokio::select! {
-            _ = wake.notified() => {}
-            _ = stop.wait_for(|stop| *stop) => return,
-            _ = tokio::time::sleep(Duration::from_secs(1)), if failed => {}
+        if !follower.idle(&mut stop, failed).await {
+            return;
         }
     }
 }
@@ -76,7 +67,7 @@ impl Evaluator {
     /// Evaluate every committed event not evaluated yet.
     async fn catch_up(&mut self, s: &Services) -> Result<()> {
         loop {
-            let from = *s.push.evaluated.borrow();
+            let from = s.push.evaluation.reached();
             let target = s.ctx.storage.current_stream_pos();
             if from >= target {
                 return Ok(());
@@ -203,7 +194,7 @@ impl Evaluator {
         let up_to = batch.evaluated_up_to;
         let stored = *self.stored.get_or_insert(from);
         if batch.notifications.is_empty() && batch.reads.is_empty() && batch.exclusions.is_empty() {
-            s.push.evaluated.send_replace(up_to);
+            s.push.evaluation.set_reached(up_to);
             if up_to - stored < MAX_UNSTORED {
                 return Ok(());
             }
@@ -221,7 +212,7 @@ impl Evaluator {
         }
         queued += s.ctx.storage.store_evaluation(batch).await?;
         self.stored = Some(up_to);
-        s.push.evaluated.send_replace(up_to);
+        s.push.evaluation.set_reached(up_to);
         if queued > 0 {
             s.push.delivery_wake.notify_one();
         }

@@ -4,8 +4,8 @@
 //! (spec: push-gateway-api).
 //!
 //! Evaluation runs after commit, off the send's path: a background task follows the stream
-//! in order ([`evaluate`]), wakes on every committed event, and stores what it found with the
-//! position it reached. Readers of counts wait for it to reach the position they report, so
+//! in order ([`evaluate`], a [`Follower`]), woken after commits, and stores what it found with
+//! the position it reached. Readers of counts wait for it to reach the position they report, so
 //! a count always covers the events of the same `/sync` response. Deliveries are queued in the
 //! database by the same write and sent by a second task ([`delivery`]).
 
@@ -26,7 +26,6 @@ mod thread;
 use std::{
     collections::HashSet,
     sync::{Arc, Weak},
-    time::Duration,
 };
 
 use parking_lot::Mutex;
@@ -37,10 +36,7 @@ pub use counts::{Counts, RoomCounts};
 pub use ignored::{IGNORED_USER_LIST, ignored_users};
 pub use notifications::NotificationsPage;
 
-use crate::{Ctx, Services};
-
-/// How long a reader of counts waits for evaluation to reach its position.
-const MAX_EVALUATION_WAIT: Duration = Duration::from_secs(5);
+use crate::{Ctx, Services, stream_follower::Follower};
 
 pub struct Service {
     ctx: Arc<Ctx>,
@@ -53,9 +49,8 @@ pub struct Service {
     ignores: Mutex<ignored::IgnoreIndex>,
     /// Serializes changes to push rules (read, modify, write).
     rules_write: tokio::sync::Mutex<()>,
-    /// The stream position notifications have been evaluated up to.
-    evaluated: watch::Sender<i64>,
-    evaluate_wake: Arc<Notify>,
+    /// Evaluation: the stream position notifications are stored up to.
+    evaluation: Arc<Follower>,
     delivery_wake: Arc<Notify>,
     shutdown: watch::Sender<bool>,
 }
@@ -69,8 +64,7 @@ impl Service {
             with_pushers: Mutex::default(),
             ignores: Mutex::default(),
             rules_write: tokio::sync::Mutex::new(()),
-            evaluated: watch::channel(0).0,
-            evaluate_wake: Arc::new(Notify::new()),
+            evaluation: Arc::new(Follower::new("push evaluation")),
             delivery_wake: Arc::new(Notify::new()),
             shutdown: watch::channel(false).0,
         }
@@ -79,7 +73,7 @@ impl Service {
     /// Start the evaluation and delivery tasks (the server does, once; CLI tools do not).
     pub async fn start(&self) -> hearth_core::Result<()> {
         let storage = &self.ctx.storage;
-        self.evaluated.send_replace(storage.push_evaluated_pos().await?);
+        self.evaluation.set_reached(storage.push_evaluated_pos().await?);
         storage.release_push_claims().await?;
         let with_pushers = storage.users_with_pushers().await?;
         self.with_pushers.lock().extend(with_pushers);
@@ -87,7 +81,7 @@ impl Service {
         let client = gateway::Gateway::new(&self.ctx.config.push)?;
         tokio::spawn(evaluate::run(
             self.services.clone(),
-            self.evaluate_wake.clone(),
+            self.evaluation.clone(),
             self.shutdown.subscribe(),
         ));
         tokio::spawn(delivery::run(
@@ -106,19 +100,11 @@ impl Service {
 
     /// New events are committed: evaluate them. Called after every event commit.
     pub fn wake(&self) {
-        self.evaluate_wake.notify_one();
+        self.evaluation.wake();
     }
 
     /// Wait (boundedly) until events up to `pos` are evaluated.
     async fn wait_evaluated(&self, pos: i64) {
-        let mut rx = self.evaluated.subscribe();
-        if *rx.borrow() >= pos {
-            return;
-        }
-        self.wake();
-        let reached = tokio::time::timeout(MAX_EVALUATION_WAIT, rx.wait_for(|p| *p >= pos)).await;
-        if reached.is_err() {
-            tracing::warn!(pos, "push: evaluation is late; counts may lag");
-        }
+        self.evaluation.wait_for(pos).await;
     }
 }

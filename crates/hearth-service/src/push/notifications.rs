@@ -42,6 +42,8 @@ impl Service {
         let user = &session.user_id;
         let rooms = self.joined(user).await?;
         let storage = &self.ctx.storage;
+        // Every event committed before the request is in the list.
+        self.wait_evaluated(storage.current_stream_pos()).await;
         let records = storage.notifications(user, rooms, before, limit, only_highlight).await?;
         let next_token = (records.len() == limit && limit > 0)
             .then(|| records.last().map(|r| r.stream_pos.to_string()))

@@ -100,7 +100,6 @@ impl Service {
             sender: pdu.sender.clone(),
             origin_server_ts: u64::from(pdu.origin_server_ts.0) as i64,
             prev_events: pdu.prev_events.clone(),
-            auth_events: pdu.auth_events.clone(),
             redacts: pdu.redacts.clone(),
             replaces_state: replaces,
             new_state_groups: new_groups,
@@ -114,7 +113,6 @@ impl Service {
             txn,
             new_room: None,
             relation: crate::relations::new_relation(pdu),
-            search_text: crate::search::search_text(pdu),
         };
         let after = GroupedState { map: after, group: Some(group_after), chain_len: chain_after };
         Ok(Prepared { event, head: new_head, after, groups })

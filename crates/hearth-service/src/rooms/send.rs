@@ -140,6 +140,7 @@ impl Service {
         self.ctx.notifier.notify_room(&pdu.room_id);
         if let Some(services) = self.services.upgrade() {
             services.push.wake();
+            services.search.wake();
         }
         if pdu.kind == TimelineEventType::RoomMember
             && let Some(Ok(user)) = pdu.state_key.as_deref().map(UserId::parse)

@@ -53,6 +53,8 @@ impl Service {
             }
         };
         let cursor = next_batch.map(|t| parse_cursor(t, order)).transpose()?;
+        // Every event committed before the request is searchable.
+        self.indexing.wait_for(self.ctx.storage.current_stream_pos()).await;
         let query = SearchQuery {
             rooms: self.searchable_rooms(viewer.user, &criteria.filter).await?,
             terms: terms(&criteria.search_term),

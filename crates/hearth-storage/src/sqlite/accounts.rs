@@ -162,7 +162,8 @@ impl AccountStore for SqliteStore {
 
     async fn upgrade_guest(&self, user_id: &UserId, password_hash: String) -> Result<bool> {
         let user_id = user_id.to_owned();
-        self.db
+        let written = self
+            .db
             .write(move |c| {
                 let n = c
                     .prepare_cached(
@@ -172,7 +173,9 @@ impl AccountStore for SqliteStore {
                     .execute(params![user_id.as_str(), password_hash])?;
                 Ok(n == 1)
             })
-            .await
+            .await;
+        self.tokens.invalidate();
+        written
     }
 
     async fn get_user(&self, user_id: &UserId) -> Result<Option<UserRecord>> {
@@ -207,7 +210,8 @@ impl AccountStore for SqliteStore {
         sessions: SessionsOnPasswordChange,
     ) -> Result<Vec<OwnedDeviceId>> {
         let user_id = user_id.to_owned();
-        self.db
+        let written = self
+            .db
             .write(move |c| {
                 let user = user_id.as_str();
                 let n = c
@@ -230,12 +234,15 @@ impl AccountStore for SqliteStore {
                     }
                 }
             })
-            .await
+            .await;
+        self.tokens.invalidate();
+        written
     }
 
     async fn deactivate_user(&self, user_id: &UserId, erase: bool) -> Result<Vec<OwnedDeviceId>> {
         let user_id = user_id.to_owned();
-        self.db
+        let written = self
+            .db
             .write(move |c| {
                 c.prepare_cached(
                     "UPDATE users SET deactivated = 1, password_hash = NULL,
@@ -245,11 +252,14 @@ impl AccountStore for SqliteStore {
                 .execute(params![user_id.as_str(), erase])?;
                 delete_devices_except(c, user_id.as_str(), None)
             })
-            .await
+            .await;
+        self.tokens.invalidate();
+        written
     }
 
     async fn create_session(&self, s: NewSession) -> Result<()> {
-        self.db
+        let written = self
+            .db
             .write(move |c| {
                 let now = now_millis() as i64;
                 let (user, device) = (s.user_id.as_str(), s.device_id.as_str());
@@ -294,11 +304,18 @@ impl AccountStore for SqliteStore {
                 }
                 Ok(())
             })
-            .await
+            .await;
+        self.tokens.invalidate();
+        written
     }
 
     async fn find_access_token(&self, token_hash: [u8; 32]) -> Result<Option<TokenOwner>> {
-        self.db
+        if let Some(owner) = self.tokens.get(&token_hash) {
+            return Ok(Some(owner));
+        }
+        let generation = self.tokens.generation();
+        let found = self
+            .db
             .read(move |c| {
                 let mut stmt = c.prepare_cached(
                     "SELECT t.token_hash, t.user_id, t.device_id, t.expires_ts, u.is_guest,
@@ -330,11 +347,16 @@ impl AccountStore for SqliteStore {
                     retires_refresh: retires,
                 }))
             })
-            .await
+            .await?;
+        if let Some(owner) = &found {
+            self.tokens.insert(generation, owner.clone());
+        }
+        Ok(found)
     }
 
     async fn refresh_session(&self, r: Refresh) -> Result<Option<(OwnedUserId, OwnedDeviceId)>> {
-        self.db
+        let written = self
+            .db
             .write(move |c| {
                 let row = c
                     .prepare_cached(
@@ -394,11 +416,14 @@ impl AccountStore for SqliteStore {
                     .execute(params![&r.old_refresh_hash[..], &r.refresh_token_hash[..]])?;
                 Ok(Some((user.try_into()?, device.into())))
             })
-            .await
+            .await;
+        self.tokens.invalidate();
+        written
     }
 
     async fn retire_spent_refresh_token(&self, access_token_hash: [u8; 32]) -> Result<()> {
-        self.db
+        let written = self
+            .db
             .write(move |c| {
                 c.prepare_cached(
                     "DELETE FROM refresh_tokens WHERE token_hash =
@@ -411,7 +436,9 @@ impl AccountStore for SqliteStore {
                 .execute([&access_token_hash[..]])?;
                 Ok(())
             })
-            .await
+            .await;
+        self.tokens.invalidate();
+        written
     }
 
     async fn get_devices(&self, user_id: &UserId) -> Result<Vec<DeviceRecord>> {
@@ -468,19 +495,25 @@ impl AccountStore for SqliteStore {
 
     async fn delete_devices(&self, user_id: &UserId, device_ids: Vec<OwnedDeviceId>) -> Result<()> {
         let user_id = user_id.to_owned();
-        self.db
+        let written = self
+            .db
             .write(move |c| {
                 for device in &device_ids {
                     delete_device_rows(c, user_id.as_str(), device.as_str())?;
                 }
                 Ok(())
             })
-            .await
+            .await;
+        self.tokens.invalidate();
+        written
     }
 
     async fn delete_all_devices(&self, user_id: &UserId) -> Result<Vec<OwnedDeviceId>> {
         let user_id = user_id.to_owned();
-        self.db.write(move |c| delete_devices_except(c, user_id.as_str(), None)).await
+        let deleted =
+            self.db.write(move |c| delete_devices_except(c, user_id.as_str(), None)).await;
+        self.tokens.invalidate();
+        deleted
     }
 
     async fn record_last_seen(&self, seen: Vec<LastSeen>) -> Result<()> {

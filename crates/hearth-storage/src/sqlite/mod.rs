@@ -20,6 +20,7 @@ mod rooms;
 mod search;
 mod sliding_sync;
 mod sync;
+mod token_cache;
 mod user_directory;
 
 use std::path::Path;
@@ -48,12 +49,13 @@ const AREAS: &[migrations::Area] = &[
 
 pub struct SqliteStore {
     pub(crate) db: Db,
+    tokens: token_cache::TokenCache,
 }
 
 impl SqliteStore {
     pub fn open(path: &Path, read_connections: usize) -> Result<SqliteStore> {
         let db = Db::open(path, read_connections, |conn| migrations::migrate(conn, AREAS))?;
-        Ok(SqliteStore { db })
+        Ok(SqliteStore { db, tokens: Default::default() })
     }
 }
 

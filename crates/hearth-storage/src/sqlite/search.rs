@@ -1,5 +1,6 @@
 //! Full-text search with FTS5: one row per searchable event, its rowid the event's stream
-//! position, so results join back to `events` and redactions delete by position.
+//! position, so results join back to `events` and redactions delete by position. Rows are
+//! written in batches by the search service's indexer, which records its position.
 
 use async_trait::async_trait;
 use hearth_core::Result;
@@ -10,27 +11,24 @@ use super::{
     migrations::Area,
     rooms::{EVENT_COLUMNS, event_record},
 };
-use crate::{EventRecord, NewEvent, SearchCursor, SearchOrder, SearchQuery, SearchStore};
+use crate::{EventRecord, SearchCursor, SearchOrder, SearchQuery, SearchRow, SearchStore};
 
 pub(super) const AREA: Area = Area {
     name: "search",
-    migrations: &["
+    migrations: &[
+        "
         CREATE VIRTUAL TABLE event_search USING fts5(
             body, room_id UNINDEXED, key UNINDEXED,
             tokenize = 'unicode61 remove_diacritics 2'
         );
-    "],
+    ",
+        "
+        -- Indexing moved out of the event's own transaction: until here it was complete.
+        CREATE TABLE search_position (pos INTEGER NOT NULL);
+        INSERT INTO search_position (pos) SELECT pos FROM stream_position;
+    ",
+    ],
 };
-
-/// Index a newly persisted event's text (inside the persist transaction).
-pub(super) fn index(c: &WriteCtx<'_>, e: &NewEvent, pos: i64) -> Result<()> {
-    let Some((key, text)) = &e.search_text else { return Ok(()) };
-    c.prepare_cached(
-        "INSERT INTO event_search (rowid, body, room_id, key) VALUES (?1, ?2, ?3, ?4)",
-    )?
-    .execute(params![pos, text, e.room_id.as_str(), key])?;
-    Ok(())
-}
 
 /// Drop a redacted event from the index.
 pub(super) fn unindex(c: &WriteCtx<'_>, event_id: &str) -> Result<()> {
@@ -52,6 +50,34 @@ fn json_list(items: &[impl ToString]) -> String {
 
 #[async_trait]
 impl SearchStore for SqliteStore {
+    async fn search_indexed_pos(&self) -> Result<i64> {
+        self.db
+            .read(|c| Ok(c.query_row("SELECT pos FROM search_position", [], |r| r.get(0))?))
+            .await
+    }
+
+    async fn index_search(&self, rows: Vec<SearchRow>, up_to: i64) -> Result<()> {
+        self.db
+            .write(move |c| {
+                let mut insert = c.prepare_cached(
+                    "INSERT INTO event_search (rowid, body, room_id, key)
+                     SELECT ?1, ?2, ?3, ?4 WHERE NOT EXISTS (
+                        SELECT 1 FROM events WHERE stream_pos = ?1 AND redacted_by IS NOT NULL)",
+                )?;
+                for row in &rows {
+                    insert.execute(params![
+                        row.stream_pos,
+                        row.text,
+                        row.room_id.as_str(),
+                        row.key
+                    ])?;
+                }
+                c.prepare_cached("UPDATE search_position SET pos = ?1")?.execute([up_to])?;
+                Ok(())
+            })
+            .await
+    }
+
     async fn search_events(
         &self,
         q: SearchQuery,

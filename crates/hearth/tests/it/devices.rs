@@ -109,6 +109,10 @@ async fn bulk_delete_devices() {
     let alice = server.register("alice").await;
     let one = second_device(&server, "ONE").await;
     let two = second_device(&server, "TWO").await;
+    // Tokens in use (and so remembered by the server) stop working the moment they go.
+    for client in [&one, &two] {
+        assert_eq!(client.get("/_matrix/client/v3/account/whoami").await.0, 200);
+    }
     let body = json!({"devices": ["ONE", "TWO", "NEVER_EXISTED"]});
     let challenge = alice.post("/_matrix/client/v3/delete_devices", body.clone()).await;
     assert_eq!(challenge.0, 401);

@@ -161,6 +161,26 @@ async fn search_respects_visibility_filters_and_redactions() {
     assert_eq!(search(&alice, json!({"search_term": "secret"})).await["count"], 3);
 }
 
+/// The index is written after commit, in batches: whatever is committed before a search is
+/// found, a message redacted before it was indexed never is, and what was not indexed when
+/// the server stopped is indexed after it starts again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_sees_every_commit_before_it_and_across_restarts() {
+    let mut server = TestServer::start().await;
+    let alice = server.register("alice").await;
+    let room = create_room(&alice, json!({})).await;
+    let gone = send(&alice, &room, "t1", text("ephemeral walrus")).await;
+    let redact = format!("/_matrix/client/v3/rooms/{}/redact/{}/r1", enc(&room), enc(&gone));
+    assert_eq!(alice.put(&redact, json!({})).await.0, 200);
+    send(&alice, &room, "t2", text("durable walrus")).await;
+    assert_eq!(bodies(&search(&alice, json!({"search_term": "walrus"})).await), ["durable walrus"]);
+
+    send(&alice, &room, "t3", text("walrus after restart")).await;
+    server.restart().await;
+    let found = search(&alice, json!({"search_term": "walrus", "order_by": "recent"})).await;
+    assert_eq!(bodies(&found), ["walrus after restart", "durable walrus"]);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn search_returns_context_groups_and_state() {
     let server = TestServer::start().await;

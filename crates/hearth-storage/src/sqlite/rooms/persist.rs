@@ -29,18 +29,11 @@ pub(super) fn persist(c: &mut WriteCtx<'_>, e: &NewEvent) -> Result<i64> {
     let pos = c.next_pos();
     insert_event(c, e, pos)?;
     crate::sqlite::relations::index(c, e, pos)?;
-    crate::sqlite::search::index(c, e, pos)?;
     for prev in &e.prev_events {
         c.prepare_cached(
-            "INSERT OR IGNORE INTO event_edges (event_id, prev_event_id) VALUES (?1, ?2)",
+            "INSERT OR IGNORE INTO event_children (prev_event_id, event_id) VALUES (?1, ?2)",
         )?
-        .execute([e.event_id.as_str(), prev.as_str()])?;
-    }
-    for auth in &e.auth_events {
-        c.prepare_cached(
-            "INSERT OR IGNORE INTO event_auth_edges (event_id, auth_event_id) VALUES (?1, ?2)",
-        )?
-        .execute([e.event_id.as_str(), auth.as_str()])?;
+        .execute([prev.as_str(), e.event_id.as_str()])?;
     }
     apply_redactions(c, e)?;
     c.prepare_cached("DELETE FROM forward_extremities WHERE room_id = ?1")?
