@@ -62,15 +62,19 @@ impl Service {
                 json!({"alias": alias}),
             ));
         }
+        // The preset table's `guest_access: forbidden` (public_chat) is what a room without the
+        // event has, so only the private presets send one (as Synapse does).
         let (join_rule, guest) = match preset {
-            RoomPreset::PublicChat => ("public", "forbidden"),
-            _ => ("invite", "can_join"),
+            RoomPreset::PublicChat => ("public", None),
+            _ => ("invite", Some("can_join")),
         };
-        for (kind, content) in [
-            ("m.room.join_rules", json!({"join_rule": join_rule})),
-            ("m.room.history_visibility", json!({"history_visibility": "shared"})),
-            ("m.room.guest_access", json!({"guest_access": guest})),
-        ] {
+        let guest_access = guest.map(|g| ("m.room.guest_access", json!({"guest_access": g})));
+        let preset_state = [
+            Some(("m.room.join_rules", json!({"join_rule": join_rule}))),
+            Some(("m.room.history_visibility", json!({"history_visibility": "shared"}))),
+            guest_access,
+        ];
+        for (kind, content) in preset_state.into_iter().flatten() {
             if !has(kind) {
                 templates.push(EventTemplate::state(kind, "", content));
             }
