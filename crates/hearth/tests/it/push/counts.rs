@@ -197,6 +197,9 @@ async fn own_rules_are_evaluated_when_the_defaults_are_silent() {
     let alice = server.register("alice").await;
     let bob = server.register("bob").await;
     let room = room_with(&alice, &bob).await;
+    // Rules apply to events evaluated after they change, and evaluation trails commits by a
+    // moment: let it reach bob's join before alice's rule changes.
+    assert_eq!(counts(&server, &alice, &room).await.total().notifications, 0);
     let joins = json!({
         "conditions": [{"kind": "event_match", "key": "content.membership", "pattern": "join"}],
         "actions": ["notify"],
