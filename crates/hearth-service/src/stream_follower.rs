@@ -6,9 +6,17 @@
 //! own. A reader that needs the work done up to a position (unread counts, a search) asks for
 //! it and the follower runs at once.
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    future::Future,
+    sync::{Arc, Weak},
+    time::Duration,
+};
 
+use hearth_core::Result;
+use hearth_storage::EventRecord;
 use tokio::sync::{Notify, watch};
+
+use crate::Services;
 
 /// How long a woken follower waits for more events, unless a reader waits for it.
 const COALESCE: Duration = Duration::from_millis(20);
@@ -16,6 +24,21 @@ const COALESCE: Duration = Duration::from_millis(20);
 const RETRY: Duration = Duration::from_secs(1);
 /// How long a reader waits for a follower before going on without it.
 const MAX_WAIT: Duration = Duration::from_secs(5);
+/// Events read from the stream at once.
+const BATCH: usize = 256;
+
+/// What a follower does each time it runs: everything committed since it last ran.
+pub(crate) trait Follow: Send + 'static {
+    fn catch_up<'a>(&'a mut self, s: &'a Services) -> impl Future<Output = Result<()>> + Send + 'a;
+}
+
+/// The next events to follow: after `from`, up to what has committed (at most [`BATCH`]).
+pub(crate) struct Batch {
+    pub from: i64,
+    pub events: Vec<EventRecord>,
+    /// The position the batch reaches once done.
+    pub up_to: i64,
+}
 
 pub(crate) struct Follower {
     name: &'static str,
@@ -60,9 +83,41 @@ impl Follower {
         }
     }
 
-    /// Between two runs of the follower's task: wait for new events (or a retry after
-    /// `failed`), then for the coalescing window. `false` once the server stops.
-    pub async fn idle(&self, stop: &mut watch::Receiver<bool>, failed: bool) -> bool {
+    /// The follower's task: run `work` after commits until the server stops.
+    pub async fn run(
+        self: Arc<Self>,
+        services: Weak<Services>,
+        mut work: impl Follow,
+        mut stop: watch::Receiver<bool>,
+    ) {
+        loop {
+            let Some(s) = services.upgrade() else { return };
+            let failed = self.failed(work.catch_up(&s).await);
+            drop(s);
+            if !self.idle(&mut stop, failed).await {
+                return;
+            }
+        }
+    }
+
+    /// The committed events past [`Follower::reached`]; `None` once there are none.
+    pub async fn next_batch(&self, s: &Services) -> Result<Option<Batch>> {
+        let from = self.reached();
+        let target = s.ctx.storage.current_stream_pos();
+        if from >= target {
+            return Ok(None);
+        }
+        let events = s.ctx.storage.events_after(from, target, BATCH).await?;
+        let up_to = match events.last() {
+            Some(last) if events.len() == BATCH => last.stream_pos.unwrap_or(target),
+            _ => target,
+        };
+        Ok(Some(Batch { from, events, up_to }))
+    }
+
+    /// Between two runs: wait for new events (or a retry after `failed`), then for the
+    /// coalescing window. `false` once the server stops.
+    async fn idle(&self, stop: &mut watch::Receiver<bool>, failed: bool) -> bool {
         tokio::select! {
             _ = self.wake.notified() => {}
             _ = self.urgent.notified() => return true,
@@ -77,7 +132,7 @@ impl Follower {
     }
 
     /// Log a failed run; returns whether it failed.
-    pub fn failed<E: std::fmt::Display>(&self, result: Result<(), E>) -> bool {
+    fn failed(&self, result: Result<()>) -> bool {
         match result {
             Ok(()) => false,
             Err(e) => {

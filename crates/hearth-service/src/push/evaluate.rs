@@ -9,10 +9,7 @@
 //! room notification when their result differs. A message in a 10,000-member room is a few
 //! rows, and an event the defaults are silent about (a join) costs no per-member work.
 
-use std::{
-    collections::HashSet,
-    sync::{Arc, Weak},
-};
+use std::{collections::HashSet, future::Future};
 
 use hearth_core::{Result, utils::now_millis};
 use hearth_storage::{
@@ -24,59 +21,44 @@ use ruma::{
     push::{Action, PushConditionPowerLevelsCtx},
 };
 use serde_json::Value;
-use tokio::sync::watch;
 
 use super::{
     context::{Member, RoomCache, RoomMembers},
     event_eval::EventEval,
     thread,
 };
-use crate::{Services, rooms::PduRef, stream_follower::Follower};
+use crate::{
+    Services,
+    rooms::PduRef,
+    stream_follower::{Batch, Follow},
+};
 
-/// Events read from the stream at once.
-const BATCH: usize = 256;
 /// Notifications written per database job.
 const WRITE_CHUNK: usize = 1000;
 /// Evaluated positions not yet stored are stored once this far behind (re-evaluating is
 /// harmless: notifications are keyed by user and position).
 const MAX_UNSTORED: i64 = 1000;
 
-pub(super) async fn run(
-    services: Weak<Services>,
-    follower: Arc<Follower>,
-    mut stop: watch::Receiver<bool>,
-) {
-    let mut evaluator = Evaluator { rooms: RoomCache::new(), stored: None };
-    loop {
-        let Some(s) = services.upgrade() else { return };
-        let failed = follower.failed(evaluator.catch_up(&s).await);
-        drop(s);
-        if !follower.idle(&mut stop, failed).await {
-            return;
-        }
-    }
-}
-
-struct Evaluator {
+pub(super) struct Evaluator {
     rooms: RoomCache,
     /// The evaluated position last stored.
     stored: Option<i64>,
 }
 
+impl Follow for Evaluator {
+    fn catch_up<'a>(&'a mut self, s: &'a Services) -> impl Future<Output = Result<()>> + Send + 'a {
+        self.evaluate_new(s)
+    }
+}
+
 impl Evaluator {
+    pub fn new() -> Self {
+        Evaluator { rooms: RoomCache::new(), stored: None }
+    }
+
     /// Evaluate every committed event not evaluated yet.
-    async fn catch_up(&mut self, s: &Services) -> Result<()> {
-        loop {
-            let from = s.push.evaluation.reached();
-            let target = s.ctx.storage.current_stream_pos();
-            if from >= target {
-                return Ok(());
-            }
-            let events = s.ctx.storage.events_after(from, target, BATCH).await?;
-            let up_to = match events.last() {
-                Some(last) if events.len() == BATCH => last.stream_pos.unwrap_or(target),
-                _ => target,
-            };
+    async fn evaluate_new(&mut self, s: &Services) -> Result<()> {
+        while let Some(Batch { from, events, up_to }) = s.push.evaluation.next_batch(s).await? {
             let mut batch = EvaluatedBatch {
                 evaluated_up_to: up_to,
                 now_ms: now_millis() as i64,
@@ -90,6 +72,7 @@ impl Evaluator {
             }
             self.store(s, batch, from).await?;
         }
+        Ok(())
     }
 
     async fn evaluate(

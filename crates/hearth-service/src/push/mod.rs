@@ -79,11 +79,8 @@ impl Service {
         self.with_pushers.lock().extend(with_pushers);
         self.load_ignore_lists().await?;
         let client = gateway::Gateway::new(&self.ctx.config.push)?;
-        tokio::spawn(evaluate::run(
-            self.services.clone(),
-            self.evaluation.clone(),
-            self.shutdown.subscribe(),
-        ));
+        let (work, stop) = (evaluate::Evaluator::new(), self.shutdown.subscribe());
+        tokio::spawn(self.evaluation.clone().run(self.services.clone(), work, stop));
         tokio::spawn(delivery::run(
             self.services.clone(),
             client,

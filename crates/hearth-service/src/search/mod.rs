@@ -38,9 +38,11 @@ impl Service {
 
     /// Start indexing (the server does, once; CLI tools do not).
     pub async fn start(&self) -> Result<()> {
-        self.indexing.set_reached(self.ctx.storage.search_indexed_pos().await?);
+        let stored = self.ctx.storage.search_indexed_pos().await?;
+        self.indexing.set_reached(stored);
+        let work = indexer::Indexer { stored };
         let stop = self.shutdown.subscribe();
-        tokio::spawn(indexer::run(self.services.clone(), self.indexing.clone(), stop));
+        tokio::spawn(self.indexing.clone().run(self.services.clone(), work, stop));
         Ok(())
     }
 
