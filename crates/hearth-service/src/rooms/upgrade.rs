@@ -183,22 +183,19 @@ impl Service {
                 json!({"type": "m.room.power_levels", "state_key": "", "content": levels.initial}),
             );
         }
-        // The preset fills in only what the old room lacks, and a lacking join rule or guest
-        // access must stay what absence means (invite, forbidden): public_chat's preset adds no
-        // guest access, and a join rule is always given.
-        let has = |state: &[Value], kind: &str| state.iter().any(|e| e["type"] == kind);
-        if !has(&initial_state, "m.room.join_rules") {
-            let invite = json!({"join_rule": "invite"});
-            initial_state
-                .push(json!({"type": "m.room.join_rules", "state_key": "", "content": invite}));
+        // The preset fills in only what the old room lacks; a lacking join rule or guest access
+        // must stay what absence means (spec: invite, forbidden), so it is given explicitly.
+        for (kind, content) in [
+            ("m.room.join_rules", json!({"join_rule": "invite"})),
+            ("m.room.guest_access", json!({"guest_access": "forbidden"})),
+        ] {
+            if !initial_state.iter().any(|e| e["type"] == kind) {
+                initial_state.push(json!({"type": kind, "state_key": "", "content": content}));
+            }
         }
-        let preset = match has(&initial_state, "m.room.guest_access") {
-            true => RoomPreset::PrivateChat,
-            false => RoomPreset::PublicChat,
-        };
         let mut request = CreateRoom::new();
         request.room_version = Some(version.clone());
-        request.preset = Some(preset);
+        request.preset = Some(RoomPreset::PrivateChat);
         request.creation_content =
             Some(Raw::from_json(serde_json::value::to_raw_value(&creation)?));
         request.initial_state = initial_state

@@ -105,7 +105,6 @@ async fn upgrade_replaces_the_room() {
         "m.room.history_visibility",
         "m.room.server_acl",
         "m.room.join_rules",
-        "m.room.guest_access",
     ] {
         assert_eq!(
             find(&new_state, kind, "").map(|e| &e["content"]),
@@ -113,6 +112,12 @@ async fn upgrade_replaces_the_room() {
             "{kind}"
         );
     }
+    // No guest access event (a public_chat room) means forbidden: the new room says so.
+    let old_guests = find(&old_state, "m.room.guest_access", "").map(|e| e["content"].clone());
+    assert_eq!(
+        find(&new_state, "m.room.guest_access", "").unwrap()["content"],
+        old_guests.unwrap_or(json!({"guest_access": "forbidden"}))
+    );
     assert!(find(&new_state, "org.example.custom", "").is_none());
     let levels = &find(&new_state, "m.room.power_levels", "").unwrap()["content"];
     assert_eq!(levels["users"], json!({bob.user_id.clone(): 50}));
