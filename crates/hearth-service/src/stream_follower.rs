@@ -43,18 +43,13 @@ pub(crate) struct Batch {
 pub(crate) struct Follower {
     name: &'static str,
     reached: watch::Sender<i64>,
-    wake: Arc<Notify>,
-    urgent: Arc<Notify>,
+    wake: Notify,
+    urgent: Notify,
 }
 
 impl Follower {
     pub fn new(name: &'static str) -> Self {
-        Follower {
-            name,
-            reached: watch::channel(0).0,
-            wake: Arc::new(Notify::new()),
-            urgent: Arc::new(Notify::new()),
-        }
+        Follower { name, reached: watch::channel(0).0, wake: Notify::new(), urgent: Notify::new() }
     }
 
     /// The stream position the work is done up to.
