@@ -64,17 +64,15 @@ impl Service {
         }
         // The preset table's `guest_access: forbidden` (public_chat) is what a room without the
         // event has, so only the private presets send one (as Synapse does).
-        let (join_rule, guest) = match preset {
-            RoomPreset::PublicChat => ("public", None),
-            _ => ("invite", Some("can_join")),
-        };
-        let guest_access = guest.map(|g| ("m.room.guest_access", json!({"guest_access": g})));
-        let preset_state = [
-            Some(("m.room.join_rules", json!({"join_rule": join_rule}))),
-            Some(("m.room.history_visibility", json!({"history_visibility": "shared"}))),
-            guest_access,
+        let public = preset == RoomPreset::PublicChat;
+        let mut preset_state = vec![
+            ("m.room.join_rules", json!({"join_rule": if public { "public" } else { "invite" }})),
+            ("m.room.history_visibility", json!({"history_visibility": "shared"})),
         ];
-        for (kind, content) in preset_state.into_iter().flatten() {
+        if !public {
+            preset_state.push(("m.room.guest_access", json!({"guest_access": "can_join"})));
+        }
+        for (kind, content) in preset_state {
             if !has(kind) {
                 templates.push(EventTemplate::state(kind, "", content));
             }

@@ -5,7 +5,7 @@ use hearth_core::{Error, Result, utils::now_millis};
 use ruma::{DeviceId, OwnedDeviceId, OwnedUserId, UserId};
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{SqliteStore, migrations::Area};
+use super::{SqliteStore, WriteCtx, migrations::Area};
 use crate::accounts::*;
 
 pub(super) const AREA: Area = Area {
@@ -124,6 +124,20 @@ fn device_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<DeviceRecord> {
     })
 }
 
+impl SqliteStore {
+    /// A write that removes or changes access tokens: the token cache is cleared once it has
+    /// committed (or failed).
+    async fn write_tokens<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut WriteCtx<'_>) -> Result<T> + Send + 'static,
+    {
+        let written = self.db.write(f).await;
+        self.tokens.invalidate();
+        written
+    }
+}
+
 #[async_trait]
 impl AccountStore for SqliteStore {
     async fn create_user(&self, user: NewUser) -> Result<bool> {
@@ -162,20 +176,16 @@ impl AccountStore for SqliteStore {
 
     async fn upgrade_guest(&self, user_id: &UserId, password_hash: String) -> Result<bool> {
         let user_id = user_id.to_owned();
-        let written = self
-            .db
-            .write(move |c| {
-                let n = c
-                    .prepare_cached(
-                        "UPDATE users SET password_hash = ?2, is_guest = 0
+        self.write_tokens(move |c| {
+            let n = c
+                .prepare_cached(
+                    "UPDATE users SET password_hash = ?2, is_guest = 0
                          WHERE user_id = ?1 AND is_guest = 1 AND deactivated = 0",
-                    )?
-                    .execute(params![user_id.as_str(), password_hash])?;
-                Ok(n == 1)
-            })
-            .await;
-        self.tokens.invalidate();
-        written
+                )?
+                .execute(params![user_id.as_str(), password_hash])?;
+            Ok(n == 1)
+        })
+        .await
     }
 
     async fn get_user(&self, user_id: &UserId) -> Result<Option<UserRecord>> {
@@ -210,103 +220,87 @@ impl AccountStore for SqliteStore {
         sessions: SessionsOnPasswordChange,
     ) -> Result<Vec<OwnedDeviceId>> {
         let user_id = user_id.to_owned();
-        let written = self
-            .db
-            .write(move |c| {
-                let user = user_id.as_str();
-                let n = c
-                    .prepare_cached("UPDATE users SET password_hash = ?2 WHERE user_id = ?1")?
-                    .execute(params![user, password_hash])?;
-                if n == 0 {
-                    return Err(Error::not_found("No such user"));
+        self.write_tokens(move |c| {
+            let user = user_id.as_str();
+            let n = c
+                .prepare_cached("UPDATE users SET password_hash = ?2 WHERE user_id = ?1")?
+                .execute(params![user, password_hash])?;
+            if n == 0 {
+                return Err(Error::not_found("No such user"));
+            }
+            match sessions {
+                SessionsOnPasswordChange::Keep => Ok(Vec::new()),
+                SessionsOnPasswordChange::DeleteDevices { keep } => {
+                    delete_devices_except(c, user, keep.as_ref().map(|d| d.as_str()))
                 }
-                match sessions {
-                    SessionsOnPasswordChange::Keep => Ok(Vec::new()),
-                    SessionsOnPasswordChange::DeleteDevices { keep } => {
-                        delete_devices_except(c, user, keep.as_ref().map(|d| d.as_str()))
-                    }
-                    SessionsOnPasswordChange::RevokeTokens => {
-                        c.prepare_cached("DELETE FROM access_tokens WHERE user_id = ?1")?
-                            .execute([user])?;
-                        c.prepare_cached("DELETE FROM refresh_tokens WHERE user_id = ?1")?
-                            .execute([user])?;
-                        Ok(Vec::new())
-                    }
+                SessionsOnPasswordChange::RevokeTokens => {
+                    c.prepare_cached("DELETE FROM access_tokens WHERE user_id = ?1")?
+                        .execute([user])?;
+                    c.prepare_cached("DELETE FROM refresh_tokens WHERE user_id = ?1")?
+                        .execute([user])?;
+                    Ok(Vec::new())
                 }
-            })
-            .await;
-        self.tokens.invalidate();
-        written
+            }
+        })
+        .await
     }
 
     async fn deactivate_user(&self, user_id: &UserId, erase: bool) -> Result<Vec<OwnedDeviceId>> {
         let user_id = user_id.to_owned();
-        let written = self
-            .db
-            .write(move |c| {
-                c.prepare_cached(
-                    "UPDATE users SET deactivated = 1, password_hash = NULL,
+        self.write_tokens(move |c| {
+            c.prepare_cached(
+                "UPDATE users SET deactivated = 1, password_hash = NULL,
                         erased = erased OR ?2
                      WHERE user_id = ?1",
-                )?
-                .execute(params![user_id.as_str(), erase])?;
-                delete_devices_except(c, user_id.as_str(), None)
-            })
-            .await;
-        self.tokens.invalidate();
-        written
+            )?
+            .execute(params![user_id.as_str(), erase])?;
+            delete_devices_except(c, user_id.as_str(), None)
+        })
+        .await
     }
 
     async fn create_session(&self, s: NewSession) -> Result<()> {
-        let written = self
-            .db
-            .write(move |c| {
-                let now = now_millis() as i64;
-                let (user, device) = (s.user_id.as_str(), s.device_id.as_str());
-                c.prepare_cached(
-                    "INSERT INTO devices (user_id, device_id, display_name, last_seen_ip,
+        self.write_tokens(move |c| {
+            let now = now_millis() as i64;
+            let (user, device) = (s.user_id.as_str(), s.device_id.as_str());
+            c.prepare_cached(
+                "INSERT INTO devices (user_id, device_id, display_name, last_seen_ip,
                         last_seen_ts, created_ts)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?5)
                      ON CONFLICT (user_id, device_id) DO UPDATE SET
                         last_seen_ip = excluded.last_seen_ip, last_seen_ts = excluded.last_seen_ts",
-                )?
-                .execute(params![user, device, s.display_name, s.ip, now])?;
-                c.prepare_cached(
-                    "DELETE FROM access_tokens WHERE user_id = ?1 AND device_id = ?2",
-                )?
+            )?
+            .execute(params![user, device, s.display_name, s.ip, now])?;
+            c.prepare_cached("DELETE FROM access_tokens WHERE user_id = ?1 AND device_id = ?2")?
                 .execute(params![user, device])?;
-                c.prepare_cached(
-                    "DELETE FROM refresh_tokens WHERE user_id = ?1 AND device_id = ?2",
-                )?
+            c.prepare_cached("DELETE FROM refresh_tokens WHERE user_id = ?1 AND device_id = ?2")?
                 .execute(params![user, device])?;
-                c.prepare_cached(
-                    "INSERT INTO access_tokens (token_hash, user_id, device_id, expires_ts)
+            c.prepare_cached(
+                "INSERT INTO access_tokens (token_hash, user_id, device_id, expires_ts)
                      VALUES (?1, ?2, ?3, ?4)",
-                )?
-                .execute(params![
-                    &s.access_token_hash[..],
-                    user,
-                    device,
-                    s.expires_ts.map(|t| t as i64)
-                ])?;
-                if let Some(hash) = s.refresh_token_hash {
-                    c.prepare_cached(
-                        "INSERT INTO refresh_tokens (token_hash, user_id, device_id,
+            )?
+            .execute(params![
+                &s.access_token_hash[..],
+                user,
+                device,
+                s.expires_ts.map(|t| t as i64)
+            ])?;
+            if let Some(hash) = s.refresh_token_hash {
+                c.prepare_cached(
+                    "INSERT INTO refresh_tokens (token_hash, user_id, device_id,
                             access_token_hash)
                          VALUES (?1, ?2, ?3, ?4)",
-                    )?
-                    .execute(params![
-                        &hash[..],
-                        user,
-                        device,
-                        &s.access_token_hash[..]
-                    ])?;
-                }
-                Ok(())
-            })
-            .await;
-        self.tokens.invalidate();
-        written
+                )?
+                .execute(params![
+                    &hash[..],
+                    user,
+                    device,
+                    &s.access_token_hash[..]
+                ])?;
+            }
+            Ok(())
+        })
+        .await
     }
 
     async fn find_access_token(&self, token_hash: [u8; 32]) -> Result<Option<TokenOwner>> {
@@ -355,90 +349,82 @@ impl AccountStore for SqliteStore {
     }
 
     async fn refresh_session(&self, r: Refresh) -> Result<Option<(OwnedUserId, OwnedDeviceId)>> {
-        let written = self
-            .db
-            .write(move |c| {
-                let row = c
-                    .prepare_cached(
-                        "SELECT user_id, device_id, access_token_hash, next_hash
+        self.write_tokens(move |c| {
+            let row = c
+                .prepare_cached(
+                    "SELECT user_id, device_id, access_token_hash, next_hash
                          FROM refresh_tokens WHERE token_hash = ?1",
-                    )?
-                    .query_row([&r.old_refresh_hash[..]], |row| {
-                        Ok((
-                            row.get::<_, String>(0)?,
-                            row.get::<_, String>(1)?,
-                            row.get::<_, Option<Vec<u8>>>(2)?,
-                            row.get::<_, Option<Vec<u8>>>(3)?,
-                        ))
-                    })
-                    .optional()?;
-                let Some((user, device, old_access, next)) = row else { return Ok(None) };
-                // Spending it again (the client lost the answer): the unused successor goes.
-                if let Some(next) = next {
-                    c.prepare_cached(
-                        "DELETE FROM access_tokens WHERE token_hash =
-                            (SELECT access_token_hash FROM refresh_tokens WHERE token_hash = ?1)",
-                    )?
-                    .execute([&next])?;
-                    c.prepare_cached("DELETE FROM refresh_tokens WHERE token_hash = ?1")?
-                        .execute([&next])?;
-                }
-                if let Some(old_access) = old_access {
-                    c.prepare_cached("DELETE FROM access_tokens WHERE token_hash = ?1")?
-                        .execute([&old_access])?;
-                }
-                // Using this token proves its predecessor is no longer needed.
-                c.prepare_cached("DELETE FROM refresh_tokens WHERE next_hash = ?1")?
-                    .execute([&r.old_refresh_hash[..]])?;
+                )?
+                .query_row([&r.old_refresh_hash[..]], |row| {
+                    Ok((
+                        row.get::<_, String>(0)?,
+                        row.get::<_, String>(1)?,
+                        row.get::<_, Option<Vec<u8>>>(2)?,
+                        row.get::<_, Option<Vec<u8>>>(3)?,
+                    ))
+                })
+                .optional()?;
+            let Some((user, device, old_access, next)) = row else { return Ok(None) };
+            // Spending it again (the client lost the answer): the unused successor goes.
+            if let Some(next) = next {
                 c.prepare_cached(
-                    "INSERT INTO access_tokens (token_hash, user_id, device_id, expires_ts,
+                    "DELETE FROM access_tokens WHERE token_hash =
+                            (SELECT access_token_hash FROM refresh_tokens WHERE token_hash = ?1)",
+                )?
+                .execute([&next])?;
+                c.prepare_cached("DELETE FROM refresh_tokens WHERE token_hash = ?1")?
+                    .execute([&next])?;
+            }
+            if let Some(old_access) = old_access {
+                c.prepare_cached("DELETE FROM access_tokens WHERE token_hash = ?1")?
+                    .execute([&old_access])?;
+            }
+            // Using this token proves its predecessor is no longer needed.
+            c.prepare_cached("DELETE FROM refresh_tokens WHERE next_hash = ?1")?
+                .execute([&r.old_refresh_hash[..]])?;
+            c.prepare_cached(
+                "INSERT INTO access_tokens (token_hash, user_id, device_id, expires_ts,
                         spent_refresh_hash)
                      VALUES (?1, ?2, ?3, ?4, ?5)",
-                )?
-                .execute(params![
-                    &r.access_token_hash[..],
-                    user,
-                    device,
-                    r.expires_ts.map(|t| t as i64),
-                    &r.old_refresh_hash[..]
-                ])?;
-                c.prepare_cached(
-                    "INSERT INTO refresh_tokens (token_hash, user_id, device_id, access_token_hash)
+            )?
+            .execute(params![
+                &r.access_token_hash[..],
+                user,
+                device,
+                r.expires_ts.map(|t| t as i64),
+                &r.old_refresh_hash[..]
+            ])?;
+            c.prepare_cached(
+                "INSERT INTO refresh_tokens (token_hash, user_id, device_id, access_token_hash)
                      VALUES (?1, ?2, ?3, ?4)",
-                )?
-                .execute(params![
-                    &r.refresh_token_hash[..],
-                    user,
-                    device,
-                    &r.access_token_hash[..]
-                ])?;
-                c.prepare_cached("UPDATE refresh_tokens SET next_hash = ?2 WHERE token_hash = ?1")?
-                    .execute(params![&r.old_refresh_hash[..], &r.refresh_token_hash[..]])?;
-                Ok(Some((user.try_into()?, device.into())))
-            })
-            .await;
-        self.tokens.invalidate();
-        written
+            )?
+            .execute(params![
+                &r.refresh_token_hash[..],
+                user,
+                device,
+                &r.access_token_hash[..]
+            ])?;
+            c.prepare_cached("UPDATE refresh_tokens SET next_hash = ?2 WHERE token_hash = ?1")?
+                .execute(params![&r.old_refresh_hash[..], &r.refresh_token_hash[..]])?;
+            Ok(Some((user.try_into()?, device.into())))
+        })
+        .await
     }
 
     async fn retire_spent_refresh_token(&self, access_token_hash: [u8; 32]) -> Result<()> {
-        let written = self
-            .db
-            .write(move |c| {
-                c.prepare_cached(
-                    "DELETE FROM refresh_tokens WHERE token_hash =
+        self.write_tokens(move |c| {
+            c.prepare_cached(
+                "DELETE FROM refresh_tokens WHERE token_hash =
                         (SELECT spent_refresh_hash FROM access_tokens WHERE token_hash = ?1)",
-                )?
-                .execute([&access_token_hash[..]])?;
-                c.prepare_cached(
-                    "UPDATE access_tokens SET spent_refresh_hash = NULL WHERE token_hash = ?1",
-                )?
-                .execute([&access_token_hash[..]])?;
-                Ok(())
-            })
-            .await;
-        self.tokens.invalidate();
-        written
+            )?
+            .execute([&access_token_hash[..]])?;
+            c.prepare_cached(
+                "UPDATE access_tokens SET spent_refresh_hash = NULL WHERE token_hash = ?1",
+            )?
+            .execute([&access_token_hash[..]])?;
+            Ok(())
+        })
+        .await
     }
 
     async fn get_devices(&self, user_id: &UserId) -> Result<Vec<DeviceRecord>> {
@@ -495,25 +481,18 @@ impl AccountStore for SqliteStore {
 
     async fn delete_devices(&self, user_id: &UserId, device_ids: Vec<OwnedDeviceId>) -> Result<()> {
         let user_id = user_id.to_owned();
-        let written = self
-            .db
-            .write(move |c| {
-                for device in &device_ids {
-                    delete_device_rows(c, user_id.as_str(), device.as_str())?;
-                }
-                Ok(())
-            })
-            .await;
-        self.tokens.invalidate();
-        written
+        self.write_tokens(move |c| {
+            for device in &device_ids {
+                delete_device_rows(c, user_id.as_str(), device.as_str())?;
+            }
+            Ok(())
+        })
+        .await
     }
 
     async fn delete_all_devices(&self, user_id: &UserId) -> Result<Vec<OwnedDeviceId>> {
         let user_id = user_id.to_owned();
-        let deleted =
-            self.db.write(move |c| delete_devices_except(c, user_id.as_str(), None)).await;
-        self.tokens.invalidate();
-        deleted
+        self.write_tokens(move |c| delete_devices_except(c, user_id.as_str(), None)).await
     }
 
     async fn record_last_seen(&self, seen: Vec<LastSeen>) -> Result<()> {
